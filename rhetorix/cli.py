@@ -1,0 +1,220 @@
+"""The ``rhetorix`` command: ``score``, ``train`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence, TextIO
+
+from ._version import __version__
+
+__all__ = ["main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+CSV_COLUMNS = [
+    "text", "start", "end", "opinion", "causal", "attribution", "named", "vague", "none",
+    "unattributed_causal", "flag_opinion", "flag_causal", "flag_unattributed_causal", "cues",
+]
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed without a traceback."""
+
+
+def _read_input(name: Optional[str], encoding: str) -> str:
+    if name in (None, "-"):
+        data = sys.stdin.buffer.read()
+        label = "<stdin>"
+    else:
+        path = Path(name)
+        if path.is_dir():
+            raise UserError(f"{name}: is a directory, expected a text file")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise UserError(f"{name}: no such file") from None
+        except PermissionError:
+            raise UserError(f"{name}: permission denied") from None
+        except OSError as exc:
+            raise UserError(f"{name}: cannot read ({exc.strerror or exc})") from None
+        label = name
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{label}: cannot decode as {encoding} at byte {exc.start} ({exc.reason}); "
+            "pass --encoding with the file's encoding"
+        ) from None
+    except LookupError:
+        raise UserError(f"unknown encoding {encoding!r}") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def _write_table(results, out: TextIO, summary=None) -> None:
+    out.write(f"{'#':>3}  {'opin':>5} {'caus':>5} {'attrib':<6} {'unatt':>5}  flags  text\n")
+    for i, r in enumerate(results, 1):
+        flags = "".join(
+            ch if r.flags[k] else "."
+            for ch, k in (("O", "opinion"), ("C", "causal"), ("U", "unattributed_causal"))
+        )
+        text = " ".join(r.text.split())
+        if len(text) > 90:
+            text = text[:87] + "..."
+        out.write(
+            f"{i:>3}  {_fmt(r.opinion):>5} {_fmt(r.causal):>5} {r.attribution:<6} "
+            f"{_fmt(r.unattributed_causal):>5}  {flags:<5}  {text}\n"
+        )
+    if summary is not None:
+        out.write(
+            f"\n{summary['sentences']} sentences; opinion share {summary['opinion_share']:.0%}; "
+            f"{summary['causal_claims']} causal claims, "
+            f"{summary['unattributed_causal_claims']} unattributed.\n"
+            "flags: O opinion, C causal claim, U unattributed causal claim\n"
+        )
+
+
+def _write_jsonl(results, out: TextIO) -> None:
+    for r in results:
+        out.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+
+
+def _write_csv(results, out: TextIO) -> None:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in results:
+        d = r.to_dict()
+        w.writerow([
+            d["text"], d["start"], d["end"], f"{d['opinion']:.6f}", f"{d['causal']:.6f}", d["attribution"],
+            *(f"{d['attribution_scores'][k]:.6f}" for k in ("named", "vague", "none")),
+            f"{d['unattributed_causal']:.6f}",
+            *(str(d["flags"][k]).lower() for k in ("opinion", "causal", "unattributed_causal")),
+            json.dumps(d["cues"], ensure_ascii=False),
+        ])
+
+
+def _cmd_score(args) -> int:
+    from .persist import BundleError
+    from .scorer import load
+
+    text = _read_input(args.file, args.encoding)
+    try:
+        scorer = load(args.model, lexicon_dir=args.lexicon_dir)
+    except (BundleError, FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    summary = None
+    if args.sentences:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()  # a final newline ends the last line; it does not start a new one
+        results = scorer.score_sentences([ln[:-1] if ln.endswith("\r") else ln for ln in lines])
+    else:
+        doc = scorer.score_document(text)
+        results, summary = doc.sentences, doc.summary
+    out = sys.stdout
+    if args.format == "jsonl":
+        _write_jsonl(results, out)
+    elif args.format == "csv":
+        _write_csv(results, out)
+    else:
+        _write_table(results, out, summary)
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .training import train_bundle
+
+    try:
+        train_bundle(args.output, corpora=args.corpora, verbose=not args.quiet)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from .evaluation import evaluate, metrics_table
+
+    try:
+        results = evaluate(
+            corpora=args.corpora,
+            metrics_path=args.metrics,
+            card_path=args.card,
+            tasks=args.task or ("opinion", "causal", "attribution"),
+            verbose=not args.quiet,
+        )
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    print(metrics_table(results))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``rhetorix`` command."""
+    parser = argparse.ArgumentParser(
+        prog="rhetorix",
+        description="Score English sentences for opinion, causal claims and attribution, with cues.",
+    )
+    parser.add_argument("--version", action="version", version=f"rhetorix {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("score", help="score a document (or one sentence per line)",
+                       description="Score a text file or stdin, sentence by sentence.")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="text file, or - for stdin (default)")
+    p.add_argument("--format", choices=("table", "jsonl", "csv"), default="table", help="output format (default: table)")
+    p.add_argument("--sentences", action="store_true",
+                   help="treat each input line as one sentence: one record per line, in order; "
+                        "offsets are relative to the line")
+    p.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
+    p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
+    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
+    p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("train", help="train the three models and save a bundle",
+                       description="Train on the shared corpora and data/sentences.tsv; "
+                                   "`rhetorix train -o models/default` reproduces the shipped model.")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="bundle folder to write")
+    p.add_argument("--corpora", metavar="PATH", help="corpora folder (default: $RHETORIX_CORPORA or ../shared/corpora)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate the models and the baselines on the corpora",
+                       description="Train with the shipped settings on training splits and report "
+                                   "held-out metrics for rhetorix and two baselines.")
+    p.add_argument("--corpora", metavar="PATH", help="corpora folder (default: $RHETORIX_CORPORA or ../shared/corpora)")
+    p.add_argument("--metrics", metavar="JSON", help="write metrics to this JSON file")
+    p.add_argument("--card", metavar="MD", help="update the metrics table in this model card")
+    p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution"),
+                   help="evaluate only this task (repeatable)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"rhetorix: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,361 @@
+"""Find cue spans (opinion markers, hedges, causal connectives, sources...) in text.
+
+A cue is a span of the caller's text that supports a score: "clearly" is an
+``intensifier``, "led to" a ``causal_verb``, "many experts" a ``vague_source``.
+Cue phrases come from plain-text lexicons (``rhetorix/lexicons/<kind>.txt``, one
+phrase per line) that users can extend.  Named sources ("the World Bank",
+"Sergei Lavrov") are found by a small rule next to attribution cues rather than
+from a list.
+
+Matching runs over word tokens with a trie, longest match first at each token
+for each kind, so it takes time linear in the length of the input.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+__all__ = ["Cue", "Lexicon", "LEXICON_KINDS", "CUE_KINDS", "tokenize_spans"]
+
+#: Cue kinds read from lexicon files, in a fixed order (feature order depends on it).
+LEXICON_KINDS: Tuple[str, ...] = (
+    "opinion_marker",
+    "hedge",
+    "intensifier",
+    "causal_connective",
+    "causal_verb",
+    "attribution_cue",
+    "vague_source",
+)
+#: Every kind a :class:`Cue` can have.
+CUE_KINDS: Tuple[str, ...] = LEXICON_KINDS + ("named_source",)
+
+# Words with internal apostrophes, or one non-space non-word character.  No
+# nested quantifiers, so matching is linear.
+_TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_MIN_PREFIX = 4
+
+
+def tokenize_spans(text: str) -> List[Tuple[int, int]]:
+    """Return ``(start, end)`` offsets of the word and punctuation tokens of `text`."""
+    return [m.span() for m in _TOKEN_RE.finditer(text)]
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A span of text that supports a score.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`CUE_KINDS`.
+    start, end : int
+        Character offsets into the caller's original text; ``text == source[start:end]``.
+    text : str
+        The matched text.
+    """
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> Dict[str, object]:
+        """Return the cue as a plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+class _Node:
+    __slots__ = ("children", "prefixes", "kinds")
+
+    def __init__(self) -> None:
+        self.children: Dict[str, _Node] = {}
+        self.prefixes: List[Tuple[str, _Node]] = []
+        self.kinds: set = set()
+
+
+def _parse_entry(entry: str, kind: str, origin: str) -> List[str]:
+    tokens = [t.translate(_APOSTROPHES).lower() for t in entry.split()]
+    if not tokens:
+        raise ValueError(f"{origin}: empty cue entry for kind {kind!r}")
+    for tok in tokens:
+        word = tok[:-1] if tok.endswith("*") and len(tok) > 1 else tok
+        if not _TOKEN_RE.fullmatch(word):
+            raise ValueError(
+                f"{origin}: cue entry {entry!r} ({kind}) has token {tok!r} that is not one "
+                "word or one punctuation character; separate tokens with spaces"
+            )
+        if tok.endswith("*") and len(tok) > 1 and len(word) < _MIN_PREFIX:
+            raise ValueError(
+                f"{origin}: prefix {tok!r} in {entry!r} is shorter than {_MIN_PREFIX} characters"
+            )
+    return tokens
+
+
+def read_lexicon_file(path: Union[str, os.PathLike]) -> List[str]:
+    """Read one lexicon file: one entry per line, ``#`` starts a comment line."""
+    entries = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                entries.append(line)
+    return entries
+
+
+class Lexicon:
+    """Cue phrases by kind, compiled into a token trie.
+
+    Parameters
+    ----------
+    entries : mapping of str to iterable of str
+        Phrases for each kind in :data:`LEXICON_KINDS`.  Tokens are separated by
+        spaces; a token ending in ``*`` matches any word starting with it.
+
+    Examples
+    --------
+    >>> lex = Lexicon({"hedge": ["may", "it is possible that"]})
+    >>> [(c.kind, c.text) for c in lex.find("Prices may fall.")]
+    [('hedge', 'may')]
+    """
+
+    def __init__(self, entries: Mapping[str, Iterable[str]]):
+        unknown = set(entries) - set(LEXICON_KINDS)
+        if unknown:
+            raise ValueError(
+                f"unknown cue kind(s) {sorted(unknown)}; expected one of {list(LEXICON_KINDS)}"
+            )
+        self.entries: Dict[str, List[str]] = {k: [] for k in LEXICON_KINDS}
+        self._root = _Node()
+        for kind, phrases in entries.items():
+            if isinstance(phrases, str):
+                raise TypeError(f"entries for {kind!r} must be a list of phrases, not a str")
+            for phrase in phrases:
+                self._add(kind, phrase, origin=f"lexicon {kind!r}")
+
+    def _add(self, kind: str, phrase: str, origin: str) -> None:
+        if not isinstance(phrase, str):
+            raise TypeError(f"{origin}: cue entries must be str, got {type(phrase).__name__}")
+        tokens = _parse_entry(phrase, kind, origin)
+        node = self._root
+        for tok in tokens:
+            if tok.endswith("*") and len(tok) > 1:
+                prefix = tok[:-1]
+                nxt = next((n for p, n in node.prefixes if p == prefix), None)
+                if nxt is None:
+                    nxt = _Node()
+                    node.prefixes.append((prefix, nxt))
+            else:
+                nxt = node.children.get(tok)
+                if nxt is None:
+                    nxt = node.children[tok] = _Node()
+            node = nxt
+        if kind not in node.kinds:
+            node.kinds.add(kind)
+            self.entries[kind].append(" ".join(tokens))
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_dir(cls, path: Union[str, os.PathLike], require_all: bool = True) -> "Lexicon":
+        """Load ``<kind>.txt`` files from a directory.
+
+        Parameters
+        ----------
+        path : path-like
+            Directory holding one file per kind.
+        require_all : bool, default=True
+            If true, every kind in :data:`LEXICON_KINDS` must have a file.
+        """
+        path = Path(path)
+        if not path.is_dir():
+            raise FileNotFoundError(f"lexicon directory not found: {path}")
+        entries = {}
+        for kind in LEXICON_KINDS:
+            f = path / f"{kind}.txt"
+            if f.is_file():
+                entries[kind] = read_lexicon_file(f)
+            elif require_all:
+                raise FileNotFoundError(f"lexicon file missing: {f}")
+        extra = sorted(p.stem for p in path.glob("*.txt") if p.stem not in LEXICON_KINDS)
+        if extra:
+            raise ValueError(
+                f"{path}: unknown lexicon file(s) {extra}; expected names from {list(LEXICON_KINDS)}"
+            )
+        return cls(entries)
+
+    @classmethod
+    def default(cls) -> "Lexicon":
+        """The lexicons shipped in the ``rhetorix`` package."""
+        root = resources.files("rhetorix") / "lexicons"
+        with resources.as_file(root) as p:
+            return cls.from_dir(p)
+
+    def extended(self, extra: Optional[Mapping[str, Iterable[str]]]) -> "Lexicon":
+        """Return a new lexicon with `extra` entries added to these."""
+        merged: Dict[str, List[str]] = {k: list(v) for k, v in self.entries.items()}
+        for kind, phrases in (extra or {}).items():
+            if kind not in merged:
+                raise ValueError(
+                    f"unknown cue kind {kind!r}; expected one of {list(LEXICON_KINDS)}"
+                )
+            if isinstance(phrases, str):
+                raise TypeError(f"extra cues for {kind!r} must be a list of phrases, not a str")
+            merged[kind].extend(phrases)
+        return Lexicon(merged)
+
+    # ------------------------------------------------------------------ matching
+    def find(self, text: str, offset: int = 0) -> List[Cue]:
+        """Return the cues in `text`, sorted by start offset.
+
+        Parameters
+        ----------
+        text : str
+            The text to search.
+        offset : int, default=0
+            Added to every offset, for text that is a slice of a larger string.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        spans = tokenize_spans(text)
+        words = [text[s:e].translate(_APOSTROPHES).lower() for s, e in spans]
+        return self._find_tokens(text, spans, words, offset)
+
+    def _find_tokens(
+        self,
+        text: str,
+        spans: Sequence[Tuple[int, int]],
+        words: Sequence[str],
+        offset: int = 0,
+    ) -> List[Cue]:
+        cues: List[Cue] = []
+        free_from: Dict[str, int] = {}  # per kind: first token index not yet covered
+        n = len(words)
+        root = self._root
+        for i in range(n):
+            # Walk every trie path that starts at token i; remember the longest end per kind.
+            best: Dict[str, int] = {}
+            frontier = [root]
+            j = i
+            while frontier and j < n:
+                w = words[j]
+                nxt = []
+                for node in frontier:
+                    child = node.children.get(w)
+                    if child is not None:
+                        nxt.append(child)
+                    for prefix, child in node.prefixes:
+                        if w.startswith(prefix):
+                            nxt.append(child)
+                j += 1
+                for node in nxt:
+                    for kind in node.kinds:
+                        best[kind] = j
+                frontier = nxt
+            for kind, end in best.items():
+                if i >= free_from.get(kind, 0):
+                    s, e = spans[i][0], spans[end - 1][1]
+                    cues.append(Cue(kind, s + offset, e + offset, text[s:e]))
+                    free_from[kind] = end
+        cues.extend(_named_sources(text, spans, words, cues, offset))
+        cues.sort(key=lambda c: (c.start, c.end, c.kind))
+        return cues
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.entries.items())
+        return f"Lexicon({sizes})"
+
+
+# ---------------------------------------------------------------- named sources
+# Capitalised words that start sentences or clauses but do not name anyone.
+_NOT_NAMES = frozenset(
+    """a an the this that these those it its he she they we i you his her their our my your
+    but and or so if when while after before as at in on of for by with from to into over
+    many some most several other others all both each every no not yet also however meanwhile
+    yesterday today tomorrow tonight last next earlier later now then there here
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december mr mrs ms dr prof
+    according said says asked what why how who which where one two three""".split()
+)
+_NAME_JOINERS = frozenset({"of", "for", "the", "and", "&", "-", "'s", "de", "al", "bin", "von", "van", "."})
+_BEFORE_WINDOW = 8
+_AFTER_WINDOW = 4
+
+
+def _is_name_word(word_text: str, lower: str) -> bool:
+    return word_text[:1].isupper() and lower not in _NOT_NAMES and word_text[:1].isalpha()
+
+
+def _name_runs(text: str, spans, words) -> List[Tuple[int, int]]:
+    """Maximal runs of capitalised tokens (token index ranges), joiners allowed inside."""
+    runs = []
+    n = len(words)
+    i = 0
+    while i < n:
+        s, e = spans[i]
+        if _is_name_word(text[s:e], words[i]):
+            j = i + 1
+            while j < n:
+                s2, e2 = spans[j]
+                if _is_name_word(text[s2:e2], words[j]):
+                    j += 1
+                elif words[j] in _NAME_JOINERS and j + 1 < n and _is_name_word(
+                    text[spans[j + 1][0]:spans[j + 1][1]], words[j + 1]
+                ):
+                    j += 2
+                else:
+                    break
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    return runs
+
+
+def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue]:
+    """Named sources: a run of capitalised words next to an attribution cue.
+
+    "according to X" looks after the cue; reporting verbs look at the nearest run
+    before the cue ("Lavrov said", "the World Bank said"), else just after it
+    ("said Lavrov").  Runs that overlap a vague source are skipped.
+    """
+    attribution = [c for c in cues if c.kind == "attribution_cue"]
+    if not attribution:
+        return []
+    runs = _name_runs(text, spans, words)
+    if not runs:
+        return []
+    vague = [(c.start - offset, c.end - offset) for c in cues if c.kind == "vague_source"]
+    starts = [s for s, _ in spans]
+    def tok_index(char_pos: int) -> int:
+        return bisect.bisect_left(starts, char_pos)
+
+    run_ends = [r[1] for r in runs]
+    run_starts = [r[0] for r in runs]
+    found = {}
+    for cue in attribution:
+        a = tok_index(cue.start - offset)
+        b = tok_index(cue.end - offset)  # first token after the cue
+        forward_only = words[a] in ("according", "as")
+        chosen = None
+        if not forward_only:
+            k = bisect.bisect_right(run_ends, a) - 1  # last run ending at or before the cue
+            if k >= 0 and a - runs[k][1] <= _BEFORE_WINDOW:
+                chosen = runs[k]
+        if chosen is None:
+            k = bisect.bisect_left(run_starts, b)  # first run starting after the cue
+            if k < len(runs) and runs[k][0] - b <= _AFTER_WINDOW:
+                chosen = runs[k]
+        if chosen is None:
+            continue
+        s, e = spans[chosen[0]][0], spans[chosen[1] - 1][1]
+        if any(vs < e and s < ve for vs, ve in vague):
+            continue
+        found[(s, e)] = Cue("named_source", s + offset, e + offset, text[s:e])
+    return list(found.values())

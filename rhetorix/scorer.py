@@ -1,0 +1,293 @@
+"""Score sentences and documents with a loaded model bundle."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from .cues import Cue, Lexicon, read_lexicon_file, LEXICON_KINDS
+from .features import SentenceFeaturizer
+from .persist import Bundle, load_bundle
+
+__all__ = ["Scorer", "SentenceScore", "DocumentScore", "load"]
+
+ATTRIBUTION_LABELS = ("named", "vague", "none")
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    """Scores for one sentence.  Attribute names match the JSONL keys.
+
+    Attributes
+    ----------
+    text : str
+        The sentence.
+    start, end : int
+        Offsets of the sentence in the scored text (``0`` and ``len(text)`` for a
+        sentence scored alone).
+    opinion : float
+        Probability that the sentence states an opinion rather than a fact.
+    causal : float
+        Probability that it asserts a cause-effect relation.
+    attribution : str
+        Most probable attribution: ``named``, ``vague`` or ``none``.
+    attribution_scores : dict
+        Probability of each attribution label.
+    unattributed_causal : float
+        ``causal * (1 - attribution_scores["named"])``.
+    flags : dict
+        Yes/no decisions for ``opinion``, ``causal`` and ``unattributed_causal``
+        at the bundle's thresholds.
+    cues : list of Cue
+        Spans supporting the scores, offsets into the scored text.
+    """
+
+    text: str
+    start: int
+    end: int
+    opinion: float
+    causal: float
+    attribution: str
+    attribution_scores: Dict[str, float]
+    unattributed_causal: float
+    flags: Dict[str, bool]
+    cues: List[Cue] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, object]:
+        """Return a JSON-ready dict with the keys of the JSONL output."""
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "opinion": self.opinion,
+            "causal": self.causal,
+            "attribution": self.attribution,
+            "attribution_scores": dict(self.attribution_scores),
+            "unattributed_causal": self.unattributed_causal,
+            "flags": dict(self.flags),
+            "cues": [c.to_dict() for c in self.cues],
+        }
+
+
+@dataclass(frozen=True)
+class DocumentScore:
+    """Scores for a document: its sentences (offsets into it) and a summary.
+
+    The summary has ``sentences`` (count), ``opinion_share`` (share of sentences
+    flagged as opinion), ``causal_claims`` and ``unattributed_causal_claims``
+    (counts of flagged sentences).
+    """
+
+    sentences: List[SentenceScore]
+    summary: Dict[str, Union[int, float]]
+
+    def to_dict(self) -> Dict[str, object]:
+        """Return a JSON-ready dict."""
+        return {"sentences": [s.to_dict() for s in self.sentences], "summary": dict(self.summary)}
+
+
+def _summary(sentences: Sequence[SentenceScore]) -> Dict[str, Union[int, float]]:
+    n = len(sentences)
+    return {
+        "sentences": n,
+        "opinion_share": (sum(s.flags["opinion"] for s in sentences) / n) if n else 0.0,
+        "causal_claims": sum(s.flags["causal"] for s in sentences),
+        "unattributed_causal_claims": sum(s.flags["unattributed_causal"] for s in sentences),
+    }
+
+
+def _check_str(item, index: Optional[int] = None) -> str:
+    if not isinstance(item, str):
+        where = f"item {index}" if index is not None else "input"
+        raise TypeError(f"{where} is {type(item).__name__}, expected str")
+    return item
+
+
+class Scorer:
+    """Scores sentences and documents with a model bundle.
+
+    Create it with :func:`rhetorix.load`; load once and reuse it: scoring does not
+    change it, and it can be shared between threads.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        A loaded model bundle.
+    extra_cues : mapping of str to list of str, optional
+        Extra lexicon entries by kind, added to the bundle's lexicons.  They show
+        as cues and count in the cue features.
+    """
+
+    def __init__(self, bundle: Bundle, extra_cues: Optional[Mapping[str, Iterable[str]]] = None):
+        self.bundle = bundle
+        self.lexicon: Lexicon = bundle.lexicon.extended(extra_cues) if extra_cues else bundle.lexicon
+        feat = bundle.manifest.get("featurizer", {})
+        self._featurizer = SentenceFeaturizer(
+            lexicon=self.lexicon,
+            n_features=int(feat.get("n_features", 2**17)),
+            ngram_range=tuple(feat.get("ngram_range", (1, 2))),
+        )
+        width = len(self._featurizer.get_feature_names_out())
+        for name, head in bundle.heads.items():
+            if head.coef.shape[1] != width:
+                raise ValueError(
+                    f"model {name!r} expects {head.coef.shape[1]} features but the featurizer "
+                    f"makes {width}; the bundle does not match this rhetorix version"
+                )
+        self.thresholds = {
+            "opinion": 0.5, "causal": 0.5, "unattributed_causal": 0.5, **bundle.thresholds
+        }
+        att_classes = list(bundle.heads["attribution"].classes)
+        self._att_index = [att_classes.index(c) for c in ATTRIBUTION_LABELS]
+        self._segmenter_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Scorer(path={str(self.bundle.path)!r}, thresholds={self.thresholds})"
+
+    # -------------------------------------------------------------- sentences
+    def score_sentences(self, sentences: Iterable[str], batch_size: int = 512) -> List[SentenceScore]:
+        """Score each string as one sentence (no segmentation).
+
+        Parameters
+        ----------
+        sentences : iterable of str
+            The sentences; results come back in the same order.
+        batch_size : int, default=512
+            Sentences featurised at once; results do not depend on it.
+
+        Returns
+        -------
+        list of SentenceScore
+            Offsets are relative to each sentence (``start=0``, ``end=len(text)``).
+        """
+        if isinstance(sentences, str):
+            raise TypeError("score_sentences expects a list of str; use score_document for one text")
+        items = [_check_str(s, i) for i, s in enumerate(sentences)]
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        out: List[SentenceScore] = []
+        for b in range(0, len(items), batch_size):
+            chunk = items[b:b + batch_size]
+            out.extend(self._score(chunk, [0] * len(chunk), [(0, len(t)) for t in chunk], None))
+        return out
+
+    def _score(self, texts, offsets, bounds, source) -> List[SentenceScore]:
+        if not texts:
+            return []
+        cues = [self.lexicon.find(t, o) for t, o in zip(texts, offsets)]
+        X = self._featurizer.transform_with_cues(texts, cues, offsets)
+        heads = self.bundle.heads
+        p_op = heads["opinion"].predict_proba(X)[:, 1]
+        p_ca = heads["causal"].predict_proba(X)[:, 1]
+        p_att = heads["attribution"].predict_proba(X)[:, self._att_index]
+        th = self.thresholds
+        results = []
+        for i, text in enumerate(texts):
+            att = {lab: float(p_att[i, j]) for j, lab in enumerate(ATTRIBUTION_LABELS)}
+            op, ca = float(p_op[i]), float(p_ca[i])
+            unatt = min(1.0, max(0.0, ca * (1.0 - att["named"])))
+            results.append(
+                SentenceScore(
+                    text=text,
+                    start=bounds[i][0],
+                    end=bounds[i][1],
+                    opinion=op,
+                    causal=ca,
+                    attribution=ATTRIBUTION_LABELS[int(np.argmax(p_att[i]))],
+                    attribution_scores=att,
+                    unattributed_causal=unatt,
+                    flags={
+                        "opinion": op >= th["opinion"],
+                        "causal": ca >= th["causal"],
+                        "unattributed_causal": unatt >= th["unattributed_causal"],
+                    },
+                    cues=cues[i],
+                )
+            )
+        return results
+
+    # -------------------------------------------------------------- documents
+    def score_document(self, text: str) -> DocumentScore:
+        """Split `text` into sentences and score them.
+
+        Sentence and cue offsets index `text` itself.
+        """
+        from .segment import segment_spans
+
+        _check_str(text)
+        spans = segment_spans(text)
+        sents = self._score(
+            [text[s:e] for s, e in spans], [s for s, _ in spans], list(spans), text
+        ) if spans else []
+        return DocumentScore(sents, _summary(sents))
+
+    def score_documents(self, texts: Iterable[str]) -> List[DocumentScore]:
+        """Score several documents; results in input order."""
+        if isinstance(texts, str):
+            raise TypeError("score_documents expects a list of str; use score_document for one text")
+        items = [_check_str(t, i) for i, t in enumerate(texts)]
+        return [self.score_document(t) for t in items]
+
+
+_CACHE: Dict[str, Scorer] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _read_lexicon_dir(path: Union[str, os.PathLike]) -> Dict[str, List[str]]:
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_dir():
+        raise FileNotFoundError(f"lexicon directory not found: {p}")
+    out = {}
+    for f in sorted(p.glob("*.txt")):
+        if f.stem not in LEXICON_KINDS:
+            raise ValueError(f"{f}: unknown cue kind {f.stem!r}; expected one of {list(LEXICON_KINDS)}")
+        out[f.stem] = read_lexicon_file(f)
+    return out
+
+
+def load(
+    path: Optional[Union[str, os.PathLike]] = None,
+    extra_cues: Optional[Mapping[str, Iterable[str]]] = None,
+    lexicon_dir: Optional[Union[str, os.PathLike]] = None,
+) -> Scorer:
+    """Load a model bundle and return a :class:`Scorer`.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A bundle folder written by ``rhetorix train``; the shipped model when None.
+        Loading verifies every file's checksum and never executes code from it.
+    extra_cues : mapping of str to list of str, optional
+        Extra lexicon entries by cue kind, e.g. ``{"hedge": ["by all accounts"]}``.
+    lexicon_dir : path-like, optional
+        A folder of ``<kind>.txt`` files whose entries are added like `extra_cues`.
+
+    Returns
+    -------
+    Scorer
+        The shipped model without extras is loaded once per process and reused.
+
+    Raises
+    ------
+    rhetorix.BundleError
+        If the bundle is missing, damaged or of an unsupported format.
+    """
+    extras: Dict[str, List[str]] = {}
+    if lexicon_dir is not None:
+        extras.update(_read_lexicon_dir(lexicon_dir))
+    for kind, phrases in (extra_cues or {}).items():
+        if isinstance(phrases, str):
+            raise TypeError(f"extra_cues[{kind!r}] must be a list of phrases, not a str")
+        extras.setdefault(kind, []).extend(phrases)
+    if path is None and not extras:
+        with _CACHE_LOCK:
+            if "default" not in _CACHE:
+                _CACHE["default"] = Scorer(load_bundle(None))
+            return _CACHE["default"]
+    return Scorer(load_bundle(path), extras or None)

@@ -1,0 +1,330 @@
+"""Train the three models and evaluate them against baselines.
+
+``rhetorix train`` calls :func:`train_bundle`; ``rhetorix evaluate`` calls
+:func:`evaluate`.  Both are deterministic (fixed seeds, sorted inputs).
+
+Training data, with fixed per-source sample weights (chosen before looking at
+any evaluation split, see the model card):
+
+* opinion: CheckThat! train (+ dev for the shipped model), MPQA 1.2, our sentences;
+* causal: Causal News Corpus, our sentences;
+* attribution: PolNeAR train (labels by :func:`rhetorix.corpora.polnear_source_type`),
+  our sentences.
+
+Decision thresholds are chosen on out-of-fold predictions of the training data
+(grouped 5-fold), never on an evaluation split.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GroupKFold
+
+from . import corpora as C
+from .cues import Lexicon
+from .features import SentenceFeaturizer
+from .persist import LinearHead, save_bundle
+
+__all__ = ["TrainConfig", "train_bundle", "TrainingData", "best_threshold"]
+
+SEED = 0
+
+
+@dataclass
+class TrainConfig:
+    """Settings of the shipped models (also used for every evaluation run).
+
+    Attributes
+    ----------
+    n_features : int
+        Hash buckets for word n-grams.
+    ngram_range : tuple
+        Word n-gram sizes.
+    C : dict
+        Inverse regularisation strength per model.
+    weights : dict
+        Sample weight per corpus source.
+    folds : int
+        Folds for out-of-fold threshold selection.
+    """
+
+    n_features: int = 2**17
+    ngram_range: Tuple[int, int] = (1, 2)
+    C: Dict[str, float] = field(default_factory=lambda: {"opinion": 1.0, "causal": 2.0, "attribution": 2.0})
+    weights: Dict[str, float] = field(
+        default_factory=lambda: {
+            "checkthat-train": 3.0,
+            "checkthat-dev": 3.0,
+            "mpqa": 0.5,
+            "cnc": 1.0,
+            "polnear-train": 1.0,
+            "own": 3.0,
+        }
+    )
+    folds: int = 5
+
+
+@dataclass
+class TrainingData:
+    """Texts, labels, groups and sources for one model."""
+
+    texts: List[str]
+    labels: np.ndarray
+    groups: np.ndarray
+    sources: np.ndarray
+
+    @classmethod
+    def of(cls, records: Sequence[C.Record]) -> "TrainingData":
+        return cls(
+            [r.text for r in records],
+            np.asarray([r.label for r in records]),
+            np.asarray([r.group for r in records]),
+            np.asarray([r.source for r in records]),
+        )
+
+    def subset(self, mask: np.ndarray) -> "TrainingData":
+        idx = np.flatnonzero(mask)
+        return TrainingData([self.texts[i] for i in idx], self.labels[idx], self.groups[idx], self.sources[idx])
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _log(msg: str, verbose: bool) -> None:
+    if verbose:
+        print(msg, flush=True)
+
+
+# ------------------------------------------------------------------ datasets
+def opinion_data(root: Path, include_dev: bool) -> TrainingData:
+    recs = C.read_checkthat(root, "train") + C.read_mpqa(root) + C.own_records("opinion")
+    if include_dev:
+        recs += C.read_checkthat(root, "dev")
+    return TrainingData.of(recs)
+
+
+def causal_data(root: Path) -> TrainingData:
+    return TrainingData.of(C.read_cnc(root) + C.own_records("causal"))
+
+
+def attribution_data(root: Path) -> TrainingData:
+    return TrainingData.of(C.read_polnear(root, "train") + C.own_records("attribution"))
+
+
+# ------------------------------------------------------------------- fitting
+def _sample_weight(data: TrainingData, cfg: TrainConfig) -> np.ndarray:
+    w = np.asarray([cfg.weights.get(s, 1.0) for s in data.sources], dtype=np.float64)
+    # balance classes on top of the source weights
+    out = w.copy()
+    classes = np.unique(data.labels)
+    total = w.sum()
+    for c in classes:
+        m = data.labels == c
+        out[m] *= total / (len(classes) * w[m].sum())
+    return out
+
+
+class _Model:
+    """A text classifier: featurize, then logistic regression."""
+
+    def __init__(self, featurize: Callable[[List[str]], object], C_: float):
+        self.featurize = featurize
+        self.C = C_
+
+    def fit(self, data: TrainingData, weights: np.ndarray) -> "_Model":
+        X = self.featurize(data.texts)
+        self.clf = LogisticRegression(C=self.C, max_iter=5000, random_state=SEED)
+        self.clf.fit(X, data.labels, sample_weight=weights)
+        return self
+
+    def predict_proba(self, texts: List[str]) -> np.ndarray:
+        return self.clf.predict_proba(self.featurize(texts))
+
+
+class _CachedFeatures:
+    """Our featurizer is stateless, so each sentence is featurised once per run."""
+
+    def __init__(self, cfg: "TrainConfig", lexicon: Lexicon):
+        self.feat = SentenceFeaturizer(lexicon, cfg.n_features, cfg.ngram_range)
+        self.rows: Dict[str, int] = {}
+        self.X = None
+
+    def prime(self, texts: List[str]) -> None:
+        new = [t for t in dict.fromkeys(texts) if t not in self.rows]
+        if not new:
+            return
+        Xn = self.feat.transform(new)
+        base = 0 if self.X is None else self.X.shape[0]
+        self.rows.update({t: base + i for i, t in enumerate(new)})
+        self.X = Xn if self.X is None else sp.vstack([self.X, Xn], format="csr")
+
+    def __call__(self, texts: List[str]):
+        self.prime(texts)
+        return self.X[[self.rows[t] for t in texts]]
+
+
+
+
+def _tfidf_factory():
+    """TF-IDF word (1-2) + char (2-5) n-grams; fitted per training set."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    class _Tfidf:
+        def __init__(self):
+            self.union = FeatureUnion([
+                ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)),
+                ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+            ])
+            self.fitted = False
+
+        def __call__(self, texts):
+            if not self.fitted:
+                self.fitted = True
+                return self.union.fit_transform(texts)
+            return self.union.transform(texts)
+
+    return _Tfidf()
+
+
+def _oof_proba(
+    make: Callable[[], _Model], data: TrainingData, cfg: TrainConfig, weights: np.ndarray
+) -> np.ndarray:
+    """Out-of-fold probabilities with grouped K-fold."""
+    n_classes = len(np.unique(data.labels))
+    out = np.zeros((len(data), n_classes))
+    for tr, te in GroupKFold(n_splits=cfg.folds).split(data.texts, data.labels, data.groups):
+        m = make().fit(data.subset(np.isin(np.arange(len(data)), tr)), weights[tr])
+        out[te] = m.predict_proba([data.texts[i] for i in te])
+    return out
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, average: str = "binary") -> float:
+    """Threshold on `p` that maximises F1 (``binary``) or macro-F1 (``macro``) for labels `y`."""
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    scores = [f1_score(y, (p >= t).astype(int), average=average, zero_division=0) for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def _fit_binary(
+    make, data: TrainingData, cfg: TrainConfig, in_domain: Sequence[str], average: str, verbose: bool, name: str
+) -> Tuple[_Model, float, np.ndarray]:
+    """Fit on all data; pick the threshold on out-of-fold predictions of the in-domain sources."""
+    w = _sample_weight(data, cfg)
+    oof = _oof_proba(make, data, cfg, w)[:, 1]
+    mask = np.isin(data.sources, list(in_domain))
+    th = best_threshold(data.labels[mask].astype(int), oof[mask], average)
+    _log(f"  {name}: threshold {th:.2f} from out-of-fold predictions on {sorted(set(data.sources[mask]))}", verbose)
+    return make().fit(data, w), th, oof
+
+
+def _head(model: _Model) -> LinearHead:
+    clf = model.clf
+    return LinearHead(
+        [c.item() if hasattr(c, "item") else c for c in clf.classes_],
+        np.asarray(clf.coef_, dtype=np.float64),
+        np.asarray(clf.intercept_, dtype=np.float64),
+    )
+
+
+# -------------------------------------------------------------------- train
+def train_bundle(
+    out: os.PathLike,
+    corpora: Optional[os.PathLike] = None,
+    cfg: Optional[TrainConfig] = None,
+    verbose: bool = True,
+) -> Path:
+    """Train the three models on the corpora and our sentences and save a bundle.
+
+    Parameters
+    ----------
+    out : path-like
+        Bundle folder to write.
+    corpora : path-like, optional
+        Corpora folder (see :func:`rhetorix.corpora.find_corpora`).
+    cfg : TrainConfig, optional
+        Settings; the shipped defaults when None.
+    verbose : bool, default=True
+        Print progress.
+    """
+    cfg = cfg or TrainConfig()
+    root = C.find_corpora(corpora)
+    if root is None:
+        raise FileNotFoundError(
+            "corpora folder not found: pass --corpora PATH or set RHETORIX_CORPORA"
+        )
+    lexicon = Lexicon.default()
+    featurize = _CachedFeatures(cfg, lexicon)
+
+    def make(name):
+        return lambda: _Model(featurize, cfg.C[name])
+
+    _log("opinion: CheckThat! train+dev, MPQA, own", verbose)
+    op = opinion_data(root, include_dev=True)
+    op_model, op_th, _ = _fit_binary(make("opinion"), op, cfg, ["checkthat-train", "checkthat-dev", "own"], "macro", verbose, "opinion")
+
+    _log("causal: Causal News Corpus, own", verbose)
+    ca = causal_data(root)
+    ca_model, ca_th, ca_oof = _fit_binary(make("causal"), ca, cfg, ["cnc", "own"], "binary", verbose, "causal")
+
+    _log("attribution: PolNeAR train, own", verbose)
+    at = attribution_data(root)
+    w = _sample_weight(at, cfg)
+    at_oof = _oof_proba(make("attribution"), at, cfg, w)
+    at_model = make("attribution")().fit(at, w)
+
+    # unattributed_causal threshold: out-of-fold scores on our own sentences,
+    # the only data labelled for both causality and attribution.
+    own = C.read_own()
+    ca_own = {t: p for t, p, s in zip(ca.texts, ca_oof, ca.sources) if s == "own"}
+    classes = list(at_model.clf.classes_)
+    at_own = {t: p for t, p, s in zip(at.texts, at_oof, at.sources) if s == "own"}
+    y_u = np.asarray([int(r["causal"] == 1 and r["attribution"] != "named") for r in own])
+    p_u = np.asarray([ca_own[r["text"]] * (1 - at_own[r["text"]][classes.index("named")]) for r in own])
+    u_th = best_threshold(y_u, p_u)
+    _log(f"  unattributed_causal: threshold {u_th:.2f} from out-of-fold predictions on own", verbose)
+
+    heads = {"opinion": _head(op_model), "causal": _head(ca_model), "attribution": _head(at_model)}
+    manifest = {
+        "created": _dt.date.today().isoformat(),
+        "featurizer": {"n_features": cfg.n_features, "ngram_range": list(cfg.ngram_range)},
+        "thresholds": {"opinion": op_th, "causal": ca_th, "unattributed_causal": u_th},
+        "training": {
+            "opinion": _describe(op),
+            "causal": _describe(ca),
+            "attribution": _describe(at),
+            "C": cfg.C,
+            "weights": cfg.weights,
+            "seed": SEED,
+        },
+        "corpora": {
+            "checkthat-subjectivity-en": "CC BY-NC-SA 4.0",
+            "mpqa-1.2-sentences": "MPQA terms (research use)",
+            "causal-news-corpus": "CC0 1.0",
+            "polnear": "research use; news text under its publishers' copyright",
+            "rhetorix data/sentences.tsv": "CC BY 4.0 (ours)",
+        },
+    }
+    path = save_bundle(out, heads, lexicon, manifest)
+    _log(f"saved bundle to {path}", verbose)
+    return path
+
+
+def _describe(d: TrainingData) -> Dict[str, object]:
+    srcs, counts = np.unique(d.sources, return_counts=True)
+    labs, lcounts = np.unique(d.labels.astype(str), return_counts=True)
+    return {
+        "sentences": len(d),
+        "sources": {str(s): int(c) for s, c in zip(srcs, counts)},
+        "labels": {str(s): int(c) for s, c in zip(labs, lcounts)},
+    }
