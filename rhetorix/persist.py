@@ -140,8 +140,15 @@ def save_bundle(
 
 
 def default_bundle_path() -> Path:
-    """Path of the bundle shipped with the package."""
-    return Path(str(resources.files("rhetorix.models") / "default"))
+    """Path of the bundle shipped with the package.
+
+    Installed, it is package data of ``rhetorix.models``; in a source checkout
+    that is not installed, it is ``models/default`` beside the package.
+    """
+    try:
+        return Path(str(resources.files("rhetorix.models") / "default"))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "models" / "default"
 
 
 def load_bundle(path: Optional[PathLike] = None) -> Bundle:

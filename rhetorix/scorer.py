@@ -41,7 +41,8 @@ class SentenceScore:
         ``causal * (1 - attribution_scores["named"])``.
     flags : dict
         Yes/no decisions for ``opinion``, ``causal`` and ``unattributed_causal``
-        at the bundle's thresholds.
+        at the bundle's thresholds; ``unattributed_causal`` is only set for
+        sentences flagged ``causal``.
     cues : list of Cue
         Spans supporting the scores, offsets into the scored text.
     """
@@ -143,7 +144,6 @@ class Scorer:
         }
         att_classes = list(bundle.heads["attribution"].classes)
         self._att_index = [att_classes.index(c) for c in ATTRIBUTION_LABELS]
-        self._segmenter_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Scorer(path={str(self.bundle.path)!r}, thresholds={self.thresholds})"
@@ -203,7 +203,7 @@ class Scorer:
                     flags={
                         "opinion": op >= th["opinion"],
                         "causal": ca >= th["causal"],
-                        "unattributed_causal": unatt >= th["unattributed_causal"],
+                        "unattributed_causal": ca >= th["causal"] and unatt >= th["unattributed_causal"],
                     },
                     cues=cues[i],
                 )
