@@ -14,6 +14,7 @@ for each kind, so it takes time linear in the length of the input.
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -192,10 +193,8 @@ class Lexicon:
 
     @classmethod
     def default(cls) -> "Lexicon":
-        """The lexicons shipped in the ``rhetorix`` package."""
-        root = resources.files("rhetorix") / "lexicons"
-        with resources.as_file(root) as p:
-            return cls.from_dir(p)
+        """The lexicons shipped in the ``rhetorix`` package (read once, then shared)."""
+        return _default_lexicon()
 
     def extended(self, extra: Optional[Mapping[str, Iterable[str]]]) -> "Lexicon":
         """Return a new lexicon with `extra` entries added to these."""
@@ -270,6 +269,13 @@ class Lexicon:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.entries.items())
         return f"Lexicon({sizes})"
+
+
+@functools.lru_cache(maxsize=1)
+def _default_lexicon() -> Lexicon:
+    root = resources.files("rhetorix") / "lexicons"
+    with resources.as_file(root) as p:
+        return Lexicon.from_dir(p)
 
 
 # ---------------------------------------------------------------- named sources

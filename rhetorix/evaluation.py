@@ -51,10 +51,11 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def _systems(cfg: TrainConfig, cache: _CachedFeatures, task: str):
+def _systems(cfg: TrainConfig, cache: _CachedFeatures):
+    """Unfitted-model factories taking C; both systems get the same C and threshold search."""
     return {
-        "rhetorix": lambda: _Model(cache, cfg.C[task]),
-        "tfidf_lr": lambda: _Model(_tfidf_factory(), 1.0 if task != "attribution" else 2.0),
+        "rhetorix": lambda c: _Model(cache, c),
+        "tfidf_lr": lambda c: _Model(_tfidf_factory, c),
     }
 
 
@@ -67,7 +68,7 @@ def _eval_opinion(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[st
         "data": "CheckThat! 2025 English dev (trained on train + MPQA + own, without dev)",
         "n": len(dev),
     }
-    for name, make in _systems(cfg, cache, "opinion").items():
+    for name, make in _systems(cfg, cache).items():
         t0 = time.time()
         model, th, _ = _fit_binary(make, train, cfg, ["checkthat-train", "own"], "macro", False, name)
         pred = (model.predict_proba(dev.texts)[:, 1] >= th).astype(int)
@@ -104,7 +105,7 @@ def _eval_causal(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[str
         "n": int(cnc.sum()),
     }
     folds = list(GroupKFold(n_splits=5).split(idx_cnc, data.labels[idx_cnc], data.groups[idx_cnc]))
-    for name, make in _systems(cfg, cache, "causal").items():
+    for name, make in _systems(cfg, cache).items():
         t0 = time.time()
         pred = np.zeros(len(data), dtype=int)
         fold_f1 = []
@@ -152,9 +153,9 @@ def _eval_attribution(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dic
         "labels": {str(k): int(v) for k, v in zip(labs, counts)},
     }
     w = _sample_weight(train, cfg)
-    for name, make in _systems(cfg, cache, "attribution").items():
+    for name, make in _systems(cfg, cache).items():
         t0 = time.time()
-        model = make().fit(train, w)
+        model = make(cfg.C_attribution).fit(train, w)
         classes = [str(c) for c in model.clf.classes_]
         out[name] = _attribution_metrics(dev.labels.astype(str), model.predict_proba(dev.texts), classes)
         _log(f"  attribution {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)

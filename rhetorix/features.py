@@ -1,16 +1,17 @@
 """scikit-learn transformers that turn sentences into feature matrices.
 
-Each transformer takes an iterable of ``str`` (one sentence each) and is
-stateless apart from what scikit-learn expects of a fitted estimator
-(``n_features_in_`` is not used for text input), so it can sit in a user's own
+Each transformer takes an iterable of ``str`` (one sentence each) and follows
+scikit-learn's conventions, so it can sit in a user's own
 :class:`~sklearn.pipeline.Pipeline`:
 
 >>> from sklearn.pipeline import make_pipeline
 >>> from sklearn.linear_model import LogisticRegression
 >>> model = make_pipeline(CueFeatures(), LogisticRegression())  # doctest: +SKIP
 
-:class:`SentenceFeaturizer` stacks the three blocks used by the shipped models
-and can reuse cue spans the scorer has already found.
+None of them learns anything from data (n-grams are hashed, counts are
+log-scaled), so ``fit`` only validates its input.  :class:`SentenceFeaturizer`
+stacks the three blocks used by the shipped models and can reuse cue spans the
+scorer has already found.
 """
 
 from __future__ import annotations
@@ -119,9 +120,7 @@ class CueFeatures(_Stateless):
         self.lexicon = lexicon
 
     def _lexicon(self) -> Lexicon:
-        if self.lexicon is None:
-            self.lexicon = Lexicon.default()
-        return self.lexicon
+        return self.lexicon if self.lexicon is not None else Lexicon.default()
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         kinds = LEXICON_KINDS + ("named_source",)
@@ -303,9 +302,7 @@ class SentenceFeaturizer(_Stateless):
         self.ngram_range = ngram_range
 
     def _lexicon(self) -> Lexicon:
-        if self.lexicon is None:
-            self.lexicon = Lexicon.default()
-        return self.lexicon
+        return self.lexicon if self.lexicon is not None else Lexicon.default()
 
     def _ngrams(self) -> NgramFeatures:
         return NgramFeatures(self.n_features, self.ngram_range)

@@ -50,8 +50,11 @@ class TrainConfig:
         Hash buckets for word n-grams.
     ngram_range : tuple
         Word n-gram sizes.
-    C : dict
-        Inverse regularisation strength per model.
+    C_grid : tuple of float
+        Inverse regularisation strengths tried for the binary models (chosen by
+        out-of-fold F1 on the training data).
+    C_attribution : float
+        Inverse regularisation strength of the attribution model.
     weights : dict
         Sample weight per corpus source.
     folds : int
@@ -60,7 +63,8 @@ class TrainConfig:
 
     n_features: int = 2**17
     ngram_range: Tuple[int, int] = (1, 2)
-    C: Dict[str, float] = field(default_factory=lambda: {"opinion": 1.0, "causal": 2.0, "attribution": 2.0})
+    C_grid: Tuple[float, ...] = (0.5, 2.0, 8.0)
+    C_attribution: float = 2.0
     weights: Dict[str, float] = field(
         default_factory=lambda: {
             "checkthat-train": 3.0,
@@ -135,66 +139,63 @@ def _sample_weight(data: TrainingData, cfg: TrainConfig) -> np.ndarray:
 
 
 class _Model:
-    """A text classifier: featurize, then logistic regression."""
+    """A text classifier: a featurizer, then logistic regression.
 
-    def __init__(self, featurize: Callable[[List[str]], object], C_: float):
-        self.featurize = featurize
+    ``make_features()`` returns an object with ``fit_transform`` and ``transform``
+    (a fresh one per fit, so baselines that learn a vocabulary never see test text).
+    Two classes use liblinear; more use multinomial lbfgs.
+    """
+
+    def __init__(self, make_features: Callable[[], object], C_: float):
+        self.make_features = make_features
         self.C = C_
 
     def fit(self, data: TrainingData, weights: np.ndarray) -> "_Model":
-        X = self.featurize(data.texts)
-        self.clf = LogisticRegression(C=self.C, max_iter=5000, random_state=SEED)
+        self.features = self.make_features()
+        X = self.features.fit_transform(data.texts)
+        binary = len(np.unique(data.labels)) == 2
+        self.clf = LogisticRegression(
+            C=self.C, solver="liblinear" if binary else "lbfgs", max_iter=5000, random_state=SEED
+        )
         self.clf.fit(X, data.labels, sample_weight=weights)
         return self
 
     def predict_proba(self, texts: List[str]) -> np.ndarray:
-        return self.clf.predict_proba(self.featurize(texts))
+        return self.clf.predict_proba(self.features.transform(texts))
 
 
 class _CachedFeatures:
-    """Our featurizer is stateless, so each sentence is featurised once per run."""
+    """Our featurizer learns nothing, so each sentence is featurised once per run."""
 
     def __init__(self, cfg: "TrainConfig", lexicon: Lexicon):
-        self.feat = SentenceFeaturizer(lexicon, cfg.n_features, cfg.ngram_range)
+        self.featurizer = SentenceFeaturizer(lexicon, cfg.n_features, cfg.ngram_range)
         self.rows: Dict[str, int] = {}
         self.X = None
 
-    def prime(self, texts: List[str]) -> None:
+    def transform(self, texts: List[str]):
         new = [t for t in dict.fromkeys(texts) if t not in self.rows]
-        if not new:
-            return
-        Xn = self.feat.transform(new)
-        base = 0 if self.X is None else self.X.shape[0]
-        self.rows.update({t: base + i for i, t in enumerate(new)})
-        self.X = Xn if self.X is None else sp.vstack([self.X, Xn], format="csr")
-
-    def __call__(self, texts: List[str]):
-        self.prime(texts)
+        if new:
+            Xn = self.featurizer.transform(new)
+            base = len(self.rows)
+            self.rows.update({t: base + i for i, t in enumerate(new)})
+            self.X = Xn if self.X is None else sp.vstack([self.X, Xn], format="csr")
         return self.X[[self.rows[t] for t in texts]]
 
+    fit_transform = transform
 
+    def __call__(self) -> "_CachedFeatures":
+        return self
 
 
 def _tfidf_factory():
-    """TF-IDF word (1-2) + char (2-5) n-grams; fitted per training set."""
+    """TF-IDF word (1-2) + char (2-5) n-grams, the baseline."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    class _Tfidf:
-        def __init__(self):
-            self.union = FeatureUnion([
-                ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)),
-                ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
-            ])
-            self.fitted = False
-
-        def __call__(self, texts):
-            if not self.fitted:
-                self.fitted = True
-                return self.union.fit_transform(texts)
-            return self.union.transform(texts)
-
-    return _Tfidf()
+    return FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+    ])
 
 
 def _oof_proba(
@@ -204,28 +205,48 @@ def _oof_proba(
     n_classes = len(np.unique(data.labels))
     out = np.zeros((len(data), n_classes))
     for tr, te in GroupKFold(n_splits=cfg.folds).split(data.texts, data.labels, data.groups):
-        m = make().fit(data.subset(np.isin(np.arange(len(data)), tr)), weights[tr])
+        mask = np.zeros(len(data), dtype=bool)
+        mask[tr] = True
+        m = make().fit(data.subset(mask), weights[tr])
         out[te] = m.predict_proba([data.texts[i] for i in te])
     return out
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray, average: str = "binary") -> float:
-    """Threshold on `p` that maximises F1 (``binary``) or macro-F1 (``macro``) for labels `y`."""
+def best_threshold(y: np.ndarray, p: np.ndarray, average: str = "binary") -> Tuple[float, float]:
+    """Threshold on `p` maximising F1 (``binary``) or macro-F1 (``macro``); returns (threshold, score)."""
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     scores = [f1_score(y, (p >= t).astype(int), average=average, zero_division=0) for t in grid]
-    return float(grid[int(np.argmax(scores))])
+    k = int(np.argmax(scores))
+    return float(grid[k]), float(scores[k])
 
 
 def _fit_binary(
-    make, data: TrainingData, cfg: TrainConfig, in_domain: Sequence[str], average: str, verbose: bool, name: str
+    make: Callable[[float], _Model],
+    data: TrainingData,
+    cfg: TrainConfig,
+    in_domain: Sequence[str],
+    average: str,
+    verbose: bool,
+    name: str,
 ) -> Tuple[_Model, float, np.ndarray]:
-    """Fit on all data; pick the threshold on out-of-fold predictions of the in-domain sources."""
+    """Choose C and the threshold on out-of-fold predictions of the in-domain sources; fit on all.
+
+    `make(C)` returns an unfitted model.  Each C in ``cfg.C_grid`` is scored by the
+    best (macro-)F1 over thresholds of its out-of-fold predictions.
+    """
     w = _sample_weight(data, cfg)
-    oof = _oof_proba(make, data, cfg, w)[:, 1]
     mask = np.isin(data.sources, list(in_domain))
-    th = best_threshold(data.labels[mask].astype(int), oof[mask], average)
-    _log(f"  {name}: threshold {th:.2f} from out-of-fold predictions on {sorted(set(data.sources[mask]))}", verbose)
-    return make().fit(data, w), th, oof
+    y = data.labels[mask].astype(int)
+    best = None
+    for c in cfg.C_grid:
+        oof = _oof_proba(lambda: make(c), data, cfg, w)[:, 1]
+        th, score = best_threshold(y, oof[mask], average)
+        if best is None or score > best[0]:
+            best = (score, c, th, oof)
+    score, c, th, oof = best
+    _log(f"  {name}: C={c}, threshold {th:.2f} (out-of-fold {average} F1 {score:.3f} on "
+         f"{', '.join(sorted(set(in_domain)))})", verbose)
+    return make(c).fit(data, w), th, oof
 
 
 def _head(model: _Model) -> LinearHead:
@@ -266,22 +287,22 @@ def train_bundle(
     lexicon = Lexicon.default()
     featurize = _CachedFeatures(cfg, lexicon)
 
-    def make(name):
-        return lambda: _Model(featurize, cfg.C[name])
+    def make(c):
+        return _Model(featurize, c)
 
     _log("opinion: CheckThat! train+dev, MPQA, own", verbose)
     op = opinion_data(root, include_dev=True)
-    op_model, op_th, _ = _fit_binary(make("opinion"), op, cfg, ["checkthat-train", "checkthat-dev", "own"], "macro", verbose, "opinion")
+    op_model, op_th, _ = _fit_binary(make, op, cfg, ["checkthat-train", "checkthat-dev", "own"], "macro", verbose, "opinion")
 
     _log("causal: Causal News Corpus, own", verbose)
     ca = causal_data(root)
-    ca_model, ca_th, ca_oof = _fit_binary(make("causal"), ca, cfg, ["cnc", "own"], "binary", verbose, "causal")
+    ca_model, ca_th, ca_oof = _fit_binary(make, ca, cfg, ["cnc", "own"], "binary", verbose, "causal")
 
     _log("attribution: PolNeAR train, own", verbose)
     at = attribution_data(root)
     w = _sample_weight(at, cfg)
-    at_oof = _oof_proba(make("attribution"), at, cfg, w)
-    at_model = make("attribution")().fit(at, w)
+    at_oof = _oof_proba(lambda: make(cfg.C_attribution), at, cfg, w)
+    at_model = make(cfg.C_attribution).fit(at, w)
 
     # unattributed_causal threshold: out-of-fold scores on our own sentences,
     # the only data labelled for both causality and attribution.
@@ -291,7 +312,7 @@ def train_bundle(
     at_own = {t: p for t, p, s in zip(at.texts, at_oof, at.sources) if s == "own"}
     y_u = np.asarray([int(r["causal"] == 1 and r["attribution"] != "named") for r in own])
     p_u = np.asarray([ca_own[r["text"]] * (1 - at_own[r["text"]][classes.index("named")]) for r in own])
-    u_th = best_threshold(y_u, p_u)
+    u_th, _ = best_threshold(y_u, p_u)
     _log(f"  unattributed_causal: threshold {u_th:.2f} from out-of-fold predictions on own", verbose)
 
     heads = {"opinion": _head(op_model), "causal": _head(ca_model), "attribution": _head(at_model)}
@@ -299,11 +320,11 @@ def train_bundle(
         "created": _dt.date.today().isoformat(),
         "featurizer": {"n_features": cfg.n_features, "ngram_range": list(cfg.ngram_range)},
         "thresholds": {"opinion": op_th, "causal": ca_th, "unattributed_causal": u_th},
+        "C": {"opinion": op_model.C, "causal": ca_model.C, "attribution": cfg.C_attribution},
         "training": {
             "opinion": _describe(op),
             "causal": _describe(ca),
             "attribution": _describe(at),
-            "C": cfg.C,
             "weights": cfg.weights,
             "seed": SEED,
         },
