@@ -238,6 +238,8 @@ class Lexicon:
         n = len(words)
         root = self._root
         for i in range(n):
+            if i > 0 and _is_midsentence_name(text, spans[i], words[i - 1]):
+                continue  # "on 3 May", "Will Smith": a capitalised word inside a clause is a name
             # Walk every trie path that starts at token i; remember the longest end per kind.
             best: Dict[str, int] = {}
             frontier = [root]
@@ -269,6 +271,18 @@ class Lexicon:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.entries.items())
         return f"Lexicon({sizes})"
+
+
+_CLAUSE_OPENERS = frozenset('.!?:;"\'\u201c\u2018(-\u2013\u2014')
+
+
+def _is_midsentence_name(text: str, span: Tuple[int, int], prev_word: str) -> bool:
+    """True for a Capitalised word (not ALL CAPS) that does not open a clause."""
+    s, e = span
+    tok = text[s:e]
+    return (
+        e - s > 1 and tok[0].isupper() and not tok[1:].isupper() and prev_word[-1:] not in _CLAUSE_OPENERS
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -329,7 +343,8 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
 
     "according to X" looks after the cue; reporting verbs look at the nearest run
     before the cue ("Lavrov said", "the World Bank said"), else just after it
-    ("said Lavrov").  Runs that overlap a vague source are skipped.
+    ("said Lavrov").  Runs that overlap another cue (a vague source, "Clearly")
+    are skipped.
     """
     attribution = [c for c in cues if c.kind == "attribution_cue"]
     if not attribution:
@@ -337,7 +352,8 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
     runs = _name_runs(text, spans, words)
     if not runs:
         return []
-    vague = [(c.start - offset, c.end - offset) for c in cues if c.kind == "vague_source"]
+    # a run that overlaps another cue ("Clearly", "Many experts") is not a name
+    taken = [(c.start - offset, c.end - offset) for c in cues if c.kind != "attribution_cue"]
     starts = [s for s, _ in spans]
     def tok_index(char_pos: int) -> int:
         return bisect.bisect_left(starts, char_pos)
@@ -361,7 +377,7 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
         if chosen is None:
             continue
         s, e = spans[chosen[0]][0], spans[chosen[1] - 1][1]
-        if any(vs < e and s < ve for vs, ve in vague):
+        if any(vs < e and s < ve for vs, ve in taken):
             continue
         found[(s, e)] = Cue("named_source", s + offset, e + offset, text[s:e])
     return list(found.values())

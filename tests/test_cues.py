@@ -162,7 +162,7 @@ def test_named_source_with_offset(lex):
 
 
 _SENTENCE_INITIAL_BUG = (
-    "BUG: cues._named_sources (cues.py ~l.347-350) takes the nearest capitalised run up to 8 "
+    "BUG: cues._named_sources (cues.py ~l.367-372) takes the nearest capitalised run up to 8 "
     "tokens BEFORE a reporting verb, so a sentence-initial capitalised common noun becomes a "
     "named source even when the real source follows the verb or is a vague/lowercase NP"
 )
@@ -329,9 +329,9 @@ def test_find_scales_linearly(lex, unit):
 
 
 @pytest.mark.xfail(
-    reason="BUG: cues._named_sources checks every candidate name run against every "
-    "vague_source cue (any(...) over the whole `vague` list), which is quadratic when a "
-    "text has many attribution cues and vague sources",
+    reason="BUG: cues._named_sources (cues.py ~l.380) checks every chosen name run against "
+    "every other cue with any(...) over the whole list, which is quadratic when a text has "
+    "many attribution cues and other cues; Lexicon.find is documented as linear",
     strict=True,
 )
 def test_find_scales_linearly_with_many_sources_and_vague_cues(lex):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import subprocess
@@ -28,13 +27,6 @@ from rhetorix.persist import (
 )
 from rhetorix.scorer import Scorer
 
-def make_head(classes, coef, intercept, idf=None):
-    """A LinearHead; passes the n-gram IDF weights when this version of LinearHead has them."""
-    if "ngram_idf" in {f.name for f in dataclasses.fields(LinearHead)}:
-        return LinearHead(classes, coef, intercept, idf)
-    return LinearHead(classes, coef, intercept)
-
-
 SENTENCES = [
     "The levy caused fares to rise, officials said.",
     "Frankly, the plan is a disgrace.",
@@ -51,7 +43,7 @@ def fabricated_bundle(tmp_path_factory):
                    "attribution_cue": ["said"], "vague_source": ["many experts"]})
     width = len(SentenceFeaturizer(lexicon=lex, n_features=64).get_feature_names_out())
     manifest = {"featurizer": {"n_features": 64, "ngram_range": [1, 2]}}
-    return save_bundle(tmp_path_factory.mktemp("fabricated") / "bundle", _tiny_heads(width, n_hash=64), lex, manifest)
+    return save_bundle(tmp_path_factory.mktemp("fabricated") / "bundle", _tiny_heads(width), lex, manifest)
 
 
 @pytest.fixture(params=["shipped", "fabricated"])
@@ -266,9 +258,10 @@ def test_pickled_weights_are_refused(bundle_copy):
 
 
 @pytest.mark.xfail(
-    reason="BUG: load_bundle (persist.py ~l.195-205) does not check manifest['classes'] against "
-    "the coefficient rows; the manifest is not checksummed, and a bundle whose opinion head "
-    "lists 3 classes for a 1-row coef loads fine, then scoring fails with IndexError",
+    reason="BUG: load_bundle (persist.py ~l.200-210) does not check manifest['classes'] against "
+    "the coefficient rows (the manifest is not checksummed); a bundle whose opinion head lists "
+    "3 classes for a 1-row coef loads, then scoring fails with IndexError (scorer.py ~l.184)",
+    raises=IndexError,
     strict=True,
 )
 def test_classes_inconsistent_with_weights(bundle_copy):
@@ -280,21 +273,17 @@ def test_classes_inconsistent_with_weights(bundle_copy):
 
 
 # ---------------------------------------------------------------- round trip
-def _tiny_heads(width, seed=0, n_hash=None):
+def _tiny_heads(width, seed=0):
     rng = np.random.default_rng(seed)
-    n_hash = width if n_hash is None else n_hash
 
     def arr(*shape):
         # float32-representable values: the bundle stores coefficients as float32
         return rng.normal(scale=0.5, size=shape).astype(np.float32).astype(np.float64)
 
-    def idf():
-        return (1.0 + rng.random(n_hash) * 3.0).astype(np.float32).astype(np.float64)
-
     return {
-        "opinion": make_head([0, 1], arr(1, width), arr(1), idf()),
-        "causal": make_head([0, 1], arr(1, width), arr(1), idf()),
-        "attribution": make_head(["named", "none", "vague"], arr(3, width), arr(3), idf()),
+        "opinion": LinearHead([0, 1], arr(1, width), arr(1)),
+        "causal": LinearHead([0, 1], arr(1, width), arr(1)),
+        "attribution": LinearHead(["named", "none", "vague"], arr(3, width), arr(3)),
     }
 
 
@@ -303,7 +292,7 @@ def test_save_load_round_trip(tmp_path):
                    "attribution_cue": ["said"], "vague_source": ["many experts"]})
     feat = SentenceFeaturizer(lexicon=lex, n_features=64)
     width = len(feat.get_feature_names_out())
-    heads = _tiny_heads(width, n_hash=64)
+    heads = _tiny_heads(width)
     manifest = {"featurizer": {"n_features": 64, "ngram_range": [1, 2]},
                 "thresholds": {"opinion": 0.6, "causal": 0.4, "unattributed_causal": 0.3},
                 "note": "fabricated for a test"}
@@ -320,8 +309,6 @@ def test_save_load_round_trip(tmp_path):
         assert loaded.heads[name].classes == heads[name].classes
         assert np.array_equal(loaded.heads[name].coef, heads[name].coef)
         assert np.array_equal(loaded.heads[name].intercept, heads[name].intercept)
-        if hasattr(heads[name], "ngram_idf"):
-            assert np.array_equal(loaded.heads[name].ngram_idf, heads[name].ngram_idf)
         assert np.array_equal(loaded.heads[name].predict_proba(X), heads[name].predict_proba(X))
 
     original = Scorer(Bundle(heads, lex, dict(manifest), None, dict(manifest["thresholds"])))
@@ -343,16 +330,16 @@ def test_save_over_existing_bundle(tmp_path):
     lex = Lexicon({"hedge": ["perhaps"]})
     width = len(SentenceFeaturizer(lexicon=lex, n_features=32).get_feature_names_out())
     man = {"featurizer": {"n_features": 32, "ngram_range": [1, 2]}}
-    save_bundle(tmp_path / "b", _tiny_heads(width, 1, 32), lex, man)
-    save_bundle(tmp_path / "b", _tiny_heads(width, 2, 32), lex, man)
+    save_bundle(tmp_path / "b", _tiny_heads(width, 1), lex, man)
+    save_bundle(tmp_path / "b", _tiny_heads(width, 2), lex, man)
     b = load_bundle(tmp_path / "b")
-    assert np.array_equal(b.heads["opinion"].coef, _tiny_heads(width, 2, 32)["opinion"].coef)
+    assert np.array_equal(b.heads["opinion"].coef, _tiny_heads(width, 2)["opinion"].coef)
     rhetorix.load(tmp_path / "b").score_sentences(SENTENCES)
 
 
 def test_featurizer_width_mismatch_is_reported(tmp_path):
     lex = Lexicon({"hedge": ["perhaps"]})
-    save_bundle(tmp_path / "b", _tiny_heads(50, n_hash=32), lex, {"featurizer": {"n_features": 32}})
+    save_bundle(tmp_path / "b", _tiny_heads(50), lex, {"featurizer": {"n_features": 32}})
     with pytest.raises(ValueError, match="features"):
         rhetorix.load(tmp_path / "b")
 
@@ -362,7 +349,7 @@ def test_featurizer_width_mismatch_is_reported(tmp_path):
 def test_linear_head_probabilities(n_classes):
     rng = np.random.default_rng(n_classes)
     rows = 1 if n_classes == 2 else n_classes
-    head = make_head(list(range(n_classes)), rng.normal(size=(rows, 6)), rng.normal(size=rows))
+    head = LinearHead(list(range(n_classes)), rng.normal(size=(rows, 6)), rng.normal(size=rows))
     X = rng.normal(scale=50.0, size=(40, 6))
     X[0] = 0.0
     X[1] = 1e6  # extreme scores must not overflow into nan
@@ -375,7 +362,7 @@ def test_linear_head_probabilities(n_classes):
 
 
 def test_linear_head_binary_is_sigmoid():
-    head = make_head([0, 1], np.array([[2.0, -1.0]]), np.array([0.5]))
+    head = LinearHead([0, 1], np.array([[2.0, -1.0]]), np.array([0.5]))
     X = np.array([[1.0, 1.0], [0.0, 0.0]])
     z = X @ np.array([2.0, -1.0]) + 0.5
     assert np.allclose(head.predict_proba(X)[:, 1], 1 / (1 + np.exp(-z)))
@@ -385,7 +372,7 @@ def test_linear_head_accepts_sparse():
     import scipy.sparse as sp
 
     rng = np.random.default_rng(7)
-    head = make_head(["a", "b", "c"], rng.normal(size=(3, 5)), rng.normal(size=3))
+    head = LinearHead(["a", "b", "c"], rng.normal(size=(3, 5)), rng.normal(size=3))
     X = rng.normal(size=(4, 5))
     assert np.allclose(head.predict_proba(sp.csr_matrix(X)), head.predict_proba(X))
 
@@ -443,12 +430,3 @@ def test_loading_runs_no_pickle_or_bundle_code(subprocess_env):
         for c in contents:
             assert not (src and c.strip() and c.strip()[:80] in src), (kind, filename)
 
-
-def test_ngram_idf_width_mismatch_is_a_bundle_error(tmp_path):
-    if "ngram_idf" not in {f.name for f in dataclasses.fields(LinearHead)}:
-        pytest.skip("this LinearHead has no n-gram IDF weights")
-    lex = Lexicon({"hedge": ["perhaps"]})
-    width = len(SentenceFeaturizer(lexicon=lex, n_features=32).get_feature_names_out())
-    save_bundle(tmp_path / "b", _tiny_heads(width, n_hash=31), lex, {"featurizer": {"n_features": 32}})
-    with pytest.raises(BundleError):
-        rhetorix.load(tmp_path / "b")
