@@ -341,10 +341,12 @@ def _name_runs(text: str, spans, words) -> List[Tuple[int, int]]:
 def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue]:
     """Named sources: a run of capitalised words next to an attribution cue.
 
-    "according to X" looks after the cue; reporting verbs look at the nearest run
-    before the cue ("Lavrov said", "the World Bank said"), else just after it
-    ("said Lavrov").  Runs that overlap another cue (a vague source, "Clearly")
-    are skipped.
+    "according to X" looks after the cue.  Reporting verbs take, in order: a
+    run right before the cue ("Lavrov said"), a run starting within two tokens
+    after it ("said Lavrov", "said the Kremlin"), or the nearest run up to eight
+    tokens before it ("the World Bank, in a report, said") unless that run is
+    one clause-initial word ("Prices rose, officials said").  Runs that overlap
+    another cue (a vague source, "Clearly") are skipped.
     """
     attribution = [c for c in cues if c.kind == "attribution_cue"]
     if not attribution:
@@ -352,11 +354,24 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
     runs = _name_runs(text, spans, words)
     if not runs:
         return []
-    # a run that overlaps another cue ("Clearly", "Many experts") is not a name
-    taken = [(c.start - offset, c.end - offset) for c in cues if c.kind != "attribution_cue"]
     starts = [s for s, _ in spans]
+
     def tok_index(char_pos: int) -> int:
         return bisect.bisect_left(starts, char_pos)
+
+    # tokens covered by another cue ("Clearly", "Many experts") cannot be names
+    covered = bytearray(len(words) + 1)
+    for c in cues:
+        if c.kind != "attribution_cue":
+            for t in range(tok_index(c.start - offset), tok_index(c.end - offset)):
+                covered[t] = 1
+
+    def usable(run) -> bool:
+        return not any(covered[run[0]:run[1]])
+
+    def clause_initial_word(run) -> bool:
+        i = run[0]
+        return run[1] - i == 1 and (i == 0 or words[i - 1][-1:] in _CLAUSE_OPENERS)
 
     run_ends = [r[1] for r in runs]
     run_starts = [r[0] for r in runs]
@@ -364,20 +379,21 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
     for cue in attribution:
         a = tok_index(cue.start - offset)
         b = tok_index(cue.end - offset)  # first token after the cue
-        forward_only = words[a] in ("according", "as")
-        chosen = None
-        if not forward_only:
-            k = bisect.bisect_right(run_ends, a) - 1  # last run ending at or before the cue
-            if k >= 0 and a - runs[k][1] <= _BEFORE_WINDOW:
-                chosen = runs[k]
-        if chosen is None:
-            k = bisect.bisect_left(run_starts, b)  # first run starting after the cue
-            if k < len(runs) and runs[k][0] - b <= _AFTER_WINDOW:
-                chosen = runs[k]
+        k_before = bisect.bisect_right(run_ends, a) - 1  # last run ending at or before the cue
+        before = runs[k_before] if k_before >= 0 and a - runs[k_before][1] <= _BEFORE_WINDOW else None
+        k_after = bisect.bisect_left(run_starts, b)  # first run starting after the cue
+        after = runs[k_after] if k_after < len(runs) and runs[k_after][0] - b <= _AFTER_WINDOW else None
+        if words[a] in ("according", "as"):
+            candidates = [after]
+        else:
+            candidates = [
+                before if before and a - before[1] <= 1 else None,
+                after if after and after[0] - b <= 2 else None,
+                before if before and not clause_initial_word(before) else None,
+            ]
+        chosen = next((r for r in candidates if r is not None and usable(r)), None)
         if chosen is None:
             continue
         s, e = spans[chosen[0]][0], spans[chosen[1] - 1][1]
-        if any(vs < e and s < ve for vs, ve in taken):
-            continue
         found[(s, e)] = Cue("named_source", s + offset, e + offset, text[s:e])
     return list(found.values())

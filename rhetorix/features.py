@@ -279,7 +279,10 @@ class NgramFeatures(_Stateless):
 
     def transform(self, X) -> sp.csr_matrix:
         """Return a sparse ``(n_sentences, n_features)`` CSR matrix."""
-        return self._vectorizer().transform(_check_texts(X)).tocsr()
+        texts = _check_texts(X)
+        if not texts:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float64)
+        return self._vectorizer().transform(texts).tocsr()
 
 
 # ---------------------------------------------------------------- all together

@@ -204,10 +204,17 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
             coef = arrays[f"{name}_coef"].astype(np.float64)
             intercept = arrays[f"{name}_intercept"].astype(np.float64)
             heads[name] = LinearHead(list(classes[name]), coef, intercept)
-        except KeyError as exc:
+        except (KeyError, TypeError) as exc:
             raise BundleError(f"{path}: model {name!r} incomplete ({exc} missing)") from None
         if coef.ndim != 2 or coef.shape[0] != intercept.shape[0]:
             raise BundleError(f"{path}: model {name!r} has inconsistent array shapes")
+        n_cls = len(heads[name].classes)
+        if n_cls < 2 or coef.shape[0] != (1 if n_cls == 2 else n_cls):
+            raise BundleError(
+                f"{path}: model {name!r} lists {n_cls} classes but has {coef.shape[0]} coefficient rows"
+            )
+    if sorted(map(str, heads["attribution"].classes)) != ["named", "none", "vague"]:
+        raise BundleError(f"{path}: attribution classes must be named, vague and none")
     lex_entries = {}
     for kind in LEXICON_KINDS:
         f = path / "lexicons" / f"{kind}.txt"

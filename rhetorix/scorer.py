@@ -11,7 +11,7 @@ import numpy as np
 
 from .cues import Cue, Lexicon, read_lexicon_file, LEXICON_KINDS
 from .features import SentenceFeaturizer
-from .persist import Bundle, load_bundle
+from .persist import Bundle, BundleError, load_bundle
 
 __all__ = ["Scorer", "SentenceScore", "DocumentScore", "load"]
 
@@ -135,7 +135,7 @@ class Scorer:
         width = len(self._featurizer.get_feature_names_out())
         for name, head in bundle.heads.items():
             if head.coef.shape[1] != width:
-                raise ValueError(
+                raise BundleError(
                     f"model {name!r} expects {head.coef.shape[1]} features but the featurizer "
                     f"makes {width}; the bundle does not match this rhetorix version"
                 )

@@ -161,22 +161,14 @@ def test_named_source_with_offset(lex):
     assert [(c.start, c.end, c.text) for c in named] == [(125, 130, "Smith")]
 
 
-_SENTENCE_INITIAL_BUG = (
-    "BUG: cues._named_sources (cues.py ~l.367-372) takes the nearest capitalised run up to 8 "
-    "tokens BEFORE a reporting verb, so a sentence-initial capitalised common noun becomes a "
-    "named source even when the real source follows the verb or is a vague/lowercase NP"
-)
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [
-        pytest.param("Prices rose, said Smith.", ["Smith"],
-                     marks=pytest.mark.xfail(reason=_SENTENCE_INITIAL_BUG, strict=True)),
-        pytest.param("Turnout was low, officials said.", [],
-                     marks=pytest.mark.xfail(reason=_SENTENCE_INITIAL_BUG, strict=True)),
-        pytest.param("Exports rose, the minister said.", [],
-                     marks=pytest.mark.xfail(reason=_SENTENCE_INITIAL_BUG, strict=True)),
+        ("Prices rose, said Smith.", ["Smith"]),
+        ("Turnout was low, officials said.", []),
+        ("Exports rose, the minister said.", []),
         ("Prices rose sharply last year, Smith said.", ["Smith"]),
     ],
 )
@@ -328,12 +320,6 @@ def test_find_scales_linearly(lex, unit):
     assert ratio < 25, f"10x longer input took {ratio:.1f}x longer"
 
 
-@pytest.mark.xfail(
-    reason="BUG: cues._named_sources (cues.py ~l.380) checks every chosen name run against "
-    "every other cue with any(...) over the whole list, which is quadratic when a text has "
-    "many attribution cues and other cues; Lexicon.find is documented as linear",
-    strict=True,
-)
 def test_find_scales_linearly_with_many_sources_and_vague_cues(lex):
     unit = "Ruiz said, according to reports. "
     assert of_kind(lex.find(unit), "vague_source") and of_kind(lex.find(unit), "named_source")

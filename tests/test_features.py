@@ -158,13 +158,8 @@ def test_single_str_raises_type_error(make):
     [
         CueFeatures,
         StyleFeatures,
-        pytest.param(small_ngrams, marks=pytest.mark.xfail(
-            reason="BUG: NgramFeatures.transform (features.py ~l.282) passes [] to sklearn's "
-            "HashingVectorizer, which raises StopIteration; transform([]) should give a (0, n) matrix",
-            strict=True)),
-        pytest.param(small_featurizer, marks=pytest.mark.xfail(
-            reason="BUG: SentenceFeaturizer.transform([]) raises StopIteration (via NgramFeatures)",
-            strict=True)),
+        small_ngrams,
+        small_featurizer,
     ],
     ids=IDS,
 )

@@ -257,19 +257,12 @@ def test_pickled_weights_are_refused(bundle_copy):
     _expect_error(bundle_copy, "weights.npz")
 
 
-@pytest.mark.xfail(
-    reason="BUG: load_bundle (persist.py ~l.200-210) does not check manifest['classes'] against "
-    "the coefficient rows (the manifest is not checksummed); a bundle whose opinion head lists "
-    "3 classes for a 1-row coef loads, then scoring fails with IndexError (scorer.py ~l.184)",
-    raises=IndexError,
-    strict=True,
-)
 def test_classes_inconsistent_with_weights(bundle_copy):
     m = read_manifest(bundle_copy)
     m["classes"]["opinion"] = [0, 1, 2]
     write_manifest(bundle_copy, m)
-    with pytest.raises(BundleError):
-        rhetorix.load(bundle_copy).score_sentences(["Rain fell."])
+    with pytest.raises(BundleError, match="classes"):
+        rhetorix.load(bundle_copy)
 
 
 # ---------------------------------------------------------------- round trip
