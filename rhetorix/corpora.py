@@ -28,11 +28,21 @@ __all__ = [
     "read_polnear",
     "read_own",
     "polnear_source_type",
-    "OWN_DATA",
+    "own_data_path",
 ]
 
 PathLike = Union[str, os.PathLike]
-OWN_DATA = Path(__file__).resolve().parent.parent / "data" / "sentences.tsv"
+
+
+def own_data_path() -> Path:
+    """Our labelled sentences: ``data/sentences.tsv`` in the working directory, else in the checkout."""
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        p = base / "data" / "sentences.tsv"
+        if p.is_file():
+            return p
+    raise FileNotFoundError(
+        "data/sentences.tsv not found: run from the rhetorix repository root (training needs it)"
+    )
 
 
 @dataclass(frozen=True)
@@ -262,7 +272,7 @@ def read_polnear(root: PathLike, split: str = "train") -> List[Record]:
 # --------------------------------------------------------------- our own data
 def read_own(path: Optional[PathLike] = None) -> List[Dict[str, object]]:
     """Our labelled sentences (``data/sentences.tsv``) as dicts with all four columns."""
-    path = _need(Path(path) if path else OWN_DATA)
+    path = _need(Path(path)) if path else own_data_path()
     rows = []
     with open(path, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
