@@ -31,7 +31,7 @@ def test_opinion_beats_both_baselines_on_checkthat_dev(results):
 
 
 def test_causal_is_level_with_tfidf_in_grouped_cv(results):
-    """rhetorix 0.1 does not beat the TF-IDF baseline on CNC (0.754 vs 0.756, within
+    """rhetorix 0.1 does not beat the TF-IDF baseline on CNC (0.755 vs 0.756, within
     fold noise); this guards against falling behind it.  Beating it is issue 4's job."""
     ca = results["causal"]
     assert ca["n"] == 3075
