@@ -9,7 +9,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from .cues import Cue, Lexicon, read_lexicon_file, LEXICON_KINDS
+from .cues import Cue, Lexicon
 from .features import SentenceFeaturizer
 from .persist import Bundle, BundleError, load_bundle
 
@@ -237,20 +237,6 @@ _CACHE: Dict[str, Scorer] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _read_lexicon_dir(path: Union[str, os.PathLike]) -> Dict[str, List[str]]:
-    from pathlib import Path
-
-    p = Path(path)
-    if not p.is_dir():
-        raise FileNotFoundError(f"lexicon directory not found: {p}")
-    out = {}
-    for f in sorted(p.glob("*.txt")):
-        if f.stem not in LEXICON_KINDS:
-            raise ValueError(f"{f}: unknown cue kind {f.stem!r}; expected one of {list(LEXICON_KINDS)}")
-        out[f.stem] = read_lexicon_file(f)
-    return out
-
-
 def load(
     path: Optional[Union[str, os.PathLike]] = None,
     extra_cues: Optional[Mapping[str, Iterable[str]]] = None,
@@ -280,7 +266,7 @@ def load(
     """
     extras: Dict[str, List[str]] = {}
     if lexicon_dir is not None:
-        extras.update(_read_lexicon_dir(lexicon_dir))
+        extras.update(Lexicon.from_dir(lexicon_dir, require_all=False).entries)
     for kind, phrases in (extra_cues or {}).items():
         if isinstance(phrases, str):
             raise TypeError(f"extra_cues[{kind!r}] must be a list of phrases, not a str")
