@@ -9,25 +9,38 @@ spans behind every score.
 >>> doc = scorer.score_document("Sanctions caused the crisis, experts say.")  # doctest: +SKIP
 """
 
-from ._version import __version__
-from .cues import Cue, Lexicon
-from .features import CueFeatures, NgramFeatures, SentenceFeaturizer, StyleFeatures
-from .persist import BundleError
-from .scorer import DocumentScore, Scorer, SentenceScore, load
-from .segment import SentenceSegmenter
+import importlib
 
-__all__ = [
-    "__version__",
-    "load",
-    "Scorer",
-    "SentenceScore",
-    "DocumentScore",
-    "Cue",
-    "Lexicon",
-    "BundleError",
-    "SentenceSegmenter",
-    "CueFeatures",
-    "StyleFeatures",
-    "NgramFeatures",
-    "SentenceFeaturizer",
-]
+from ._version import __version__
+
+# Public names and the module that defines each.  They are imported on first
+# use, so `rhetorix --version` and `import rhetorix` do not pay for loading
+# scikit-learn and nltk until something needs them.
+_EXPORTS = {
+    "load": "scorer",
+    "Scorer": "scorer",
+    "SentenceScore": "scorer",
+    "DocumentScore": "scorer",
+    "Cue": "cues",
+    "Lexicon": "cues",
+    "BundleError": "persist",
+    "SentenceSegmenter": "segment",
+    "CueFeatures": "features",
+    "StyleFeatures": "features",
+    "NgramFeatures": "features",
+    "SentenceFeaturizer": "features",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rhetorix' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

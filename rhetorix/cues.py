@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-__all__ = ["Cue", "Lexicon", "LEXICON_KINDS", "CUE_KINDS", "tokenize_spans"]
+__all__ = ["Cue", "Lexicon", "LEXICON_KINDS", "CUE_KINDS", "tokenize_spans", "tokens"]
 
 #: Cue kinds read from lexicon files, in a fixed order (feature order depends on it).
 LEXICON_KINDS: Tuple[str, ...] = (
@@ -47,6 +47,12 @@ _MIN_PREFIX = 4
 def tokenize_spans(text: str) -> List[Tuple[int, int]]:
     """Return ``(start, end)`` offsets of the word and punctuation tokens of `text`."""
     return [m.span() for m in _TOKEN_RE.finditer(text)]
+
+
+def tokens(text: str) -> Tuple[List[Tuple[int, int]], List[str]]:
+    """Token spans of `text` and the tokens lowercased, curly apostrophes made straight."""
+    spans = tokenize_spans(text)
+    return spans, [text[s:e].translate(_APOSTROPHES).lower() for s, e in spans]
 
 
 @dataclass(frozen=True)
@@ -222,17 +228,17 @@ class Lexicon:
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        spans = tokenize_spans(text)
-        words = [text[s:e].translate(_APOSTROPHES).lower() for s, e in spans]
-        return self._find_tokens(text, spans, words, offset)
+        spans, words = tokens(text)
+        return self.find_in_tokens(text, spans, words, offset)
 
-    def _find_tokens(
+    def find_in_tokens(
         self,
         text: str,
         spans: Sequence[Tuple[int, int]],
         words: Sequence[str],
         offset: int = 0,
     ) -> List[Cue]:
+        """Like :meth:`find`, for text already split by :func:`tokens`."""
         cues: List[Cue] = []
         free_from: Dict[str, int] = {}  # per kind: first token index not yet covered
         n = len(words)

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from .cues import LEXICON_KINDS, Cue, Lexicon, tokenize_spans
+from .cues import _APOSTROPHES, LEXICON_KINDS, Cue, Lexicon, tokens
 
 __all__ = ["CueFeatures", "StyleFeatures", "NgramFeatures", "SentenceFeaturizer"]
 
-_APOS = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 def _check_texts(X) -> List[str]:
@@ -60,7 +59,6 @@ class _Stateless(TransformerMixin, BaseEstimator):
 
 
 # --------------------------------------------------------------------- cue block
-_CAUSAL = ("causal_connective", "causal_verb")
 _THIRD_PERSON = frozenset({"he", "she", "they", "it"})
 _CUE_EXTRA = (
     "causal_any",
@@ -214,6 +212,10 @@ def _style_row(text: str, spans, words) -> List[float]:
     return row
 
 
+def _style_matrix(rows: List[List[float]]) -> np.ndarray:
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(_STYLE_NAMES))
+
+
 class StyleFeatures(_Stateless):
     """Stylistic features: person, modality, numbers and dates, quotes, punctuation, length.
 
@@ -225,11 +227,7 @@ class StyleFeatures(_Stateless):
 
     def transform(self, X) -> np.ndarray:
         """Return a dense ``(n_sentences, n_features)`` array."""
-        rows = []
-        for t in _check_texts(X):
-            spans = tokenize_spans(t)
-            rows.append(_style_row(t, spans, [t[s:e].translate(_APOS).lower() for s, e in spans]))
-        return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(_STYLE_NAMES))
+        return _style_matrix([_style_row(t, *tokens(t)) for t in _check_texts(X)])
 
 
 # ------------------------------------------------------------------ n-gram block
@@ -237,7 +235,7 @@ _DIGITS = re.compile(r"\d")
 
 
 def _preprocess(text: str) -> str:
-    return _DIGITS.sub("0", text.translate(_APOS).lower())
+    return _DIGITS.sub("0", text.translate(_APOSTROPHES).lower())
 
 
 class NgramFeatures(_Stateless):
@@ -319,9 +317,24 @@ class SentenceFeaturizer(_Stateless):
 
     def transform(self, X) -> sp.csr_matrix:
         """Return a sparse CSR matrix: cue, style and n-gram blocks side by side."""
-        texts = _check_texts(X)
+        return self.analyze(_check_texts(X))[1]
+
+    def analyze(
+        self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None
+    ) -> Tuple[List[List[Cue]], sp.csr_matrix]:
+        """Find the cues of each text and featurise it, tokenising each text once.
+
+        Returns the cues (offsets shifted by ``offsets[i]``, default 0) and the
+        feature matrix of :meth:`transform`.
+        """
         lex = self._lexicon()
-        return self.transform_with_cues(texts, [lex.find(t) for t in texts])
+        offsets = offsets or [0] * len(texts)
+        cues, style = [], []
+        for t, o in zip(texts, offsets):
+            spans, words = tokens(t)
+            cues.append(lex.find_in_tokens(t, spans, words, o))
+            style.append(_style_row(t, spans, words))
+        return cues, self._stack(texts, cues, offsets, style)
 
     def transform_with_cues(
         self, texts: Sequence[str], cues: Sequence[Sequence[Cue]], offsets: Optional[Sequence[int]] = None
@@ -331,11 +344,8 @@ class SentenceFeaturizer(_Stateless):
         ``cues[i]`` holds offsets into ``texts[i]`` shifted by ``offsets[i]``
         (default 0).
         """
-        dense_cue = CueFeatures.transform_cues(texts, cues, offsets)
-        style_rows = []
-        for t in texts:
-            spans = tokenize_spans(t)
-            style_rows.append(_style_row(t, spans, [t[s:e].translate(_APOS).lower() for s, e in spans]))
-        style = np.asarray(style_rows, dtype=np.float64).reshape(len(texts), len(_STYLE_NAMES))
-        ngrams = self._ngrams().transform(texts)
-        return sp.hstack([sp.csr_matrix(dense_cue), sp.csr_matrix(style), ngrams], format="csr")
+        return self._stack(texts, cues, offsets, [_style_row(t, *tokens(t)) for t in texts])
+
+    def _stack(self, texts, cues, offsets, style_rows) -> sp.csr_matrix:
+        dense = np.hstack([CueFeatures.transform_cues(texts, cues, offsets), _style_matrix(style_rows)])
+        return sp.hstack([sp.csr_matrix(dense), self._ngrams().transform(texts)], format="csr")

@@ -172,14 +172,14 @@ class Scorer:
         out: List[SentenceScore] = []
         for b in range(0, len(items), batch_size):
             chunk = items[b:b + batch_size]
-            out.extend(self._score(chunk, [0] * len(chunk), [(0, len(t)) for t in chunk], None))
+            out.extend(self._score(chunk, [0] * len(chunk)))
         return out
 
-    def _score(self, texts, offsets, bounds, source) -> List[SentenceScore]:
+    def _score(self, texts: List[str], offsets: List[int]) -> List[SentenceScore]:
+        """Score `texts`, each starting at ``offsets[i]`` in the caller's text."""
         if not texts:
             return []
-        cues = [self.lexicon.find(t, o) for t, o in zip(texts, offsets)]
-        X = self._featurizer.transform_with_cues(texts, cues, offsets)
+        cues, X = self._featurizer.analyze(texts, offsets)
         heads = self.bundle.heads
         p_op = heads["opinion"].predict_proba(X)[:, 1]
         p_ca = heads["causal"].predict_proba(X)[:, 1]
@@ -193,8 +193,8 @@ class Scorer:
             results.append(
                 SentenceScore(
                     text=text,
-                    start=bounds[i][0],
-                    end=bounds[i][1],
+                    start=offsets[i],
+                    end=offsets[i] + len(text),
                     opinion=op,
                     causal=ca,
                     attribution=ATTRIBUTION_LABELS[int(np.argmax(p_att[i]))],
@@ -220,9 +220,7 @@ class Scorer:
 
         _check_str(text)
         spans = segment_spans(text)
-        sents = self._score(
-            [text[s:e] for s, e in spans], [s for s, _ in spans], list(spans), text
-        ) if spans else []
+        sents = self._score([text[s:e] for s, e in spans], [s for s, _ in spans])
         return DocumentScore(sents, _summary(sents))
 
     def score_documents(self, texts: Iterable[str]) -> List[DocumentScore]:

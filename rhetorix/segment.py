@@ -708,8 +708,4 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     TypeError
         If `text` is not a ``str``.
     """
-    if not isinstance(text, str):
-        raise TypeError(
-            f"segment_spans expects text as str, got {type(text).__name__}"
-        )
     return _get_default().span_tokenize(text)
