@@ -32,6 +32,7 @@ from .training import (
     _CachedFeatures,
     _Model,
     _fit_binary,
+    _log,
     _sample_weight,
     _tfidf_factory,
     attribution_data,
@@ -40,11 +41,6 @@ from .training import (
 )
 
 __all__ = ["evaluate", "write_model_card_metrics"]
-
-
-def _log(msg: str, verbose: bool) -> None:
-    if verbose:
-        print(msg, flush=True)
 
 
 def _r(x: float) -> float:
@@ -60,6 +56,15 @@ def _systems(cfg: TrainConfig, cache: _CachedFeatures):
 
 
 # ------------------------------------------------------------------- opinion
+def _opinion_metrics(y: np.ndarray, pred: np.ndarray, threshold: float) -> Dict[str, float]:
+    return {
+        "macro_f1": _r(f1_score(y, pred, average="macro")),
+        "subj_f1": _r(f1_score(y, pred)),
+        "accuracy": _r(accuracy_score(y, pred)),
+        "threshold": threshold,
+    }
+
+
 def _eval_opinion(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[str, object]:
     train = opinion_data(root, include_dev=False)
     dev = TrainingData.of(C.read_checkthat(root, "dev"))
@@ -72,12 +77,7 @@ def _eval_opinion(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[st
         t0 = time.time()
         model, th, _ = _fit_binary(make, train, cfg, ["checkthat-train", "own"], "macro", False, name)
         pred = (model.predict_proba(dev.texts)[:, 1] >= th).astype(int)
-        out[name] = {
-            "macro_f1": _r(f1_score(y, pred, average="macro")),
-            "subj_f1": _r(f1_score(y, pred)),
-            "accuracy": _r(accuracy_score(y, pred)),
-            "threshold": th,
-        }
+        out[name] = _opinion_metrics(y, pred, th)
         _log(f"  opinion {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)
     try:
         from textblob import TextBlob
@@ -85,12 +85,7 @@ def _eval_opinion(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[st
         out["textblob"] = {"skipped": "textblob is not installed (pip install 'rhetorix[test]')"}
     else:
         pred = np.asarray([int(TextBlob(t).sentiment.subjectivity >= 0.5) for t in dev.texts])
-        out["textblob"] = {
-            "macro_f1": _r(f1_score(y, pred, average="macro")),
-            "subj_f1": _r(f1_score(y, pred)),
-            "accuracy": _r(accuracy_score(y, pred)),
-            "threshold": 0.5,
-        }
+        out["textblob"] = _opinion_metrics(y, pred, 0.5)
         _log(f"  opinion textblob: {out['textblob']}", verbose)
     return out
 
