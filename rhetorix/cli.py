@@ -1,4 +1,4 @@
-"""The ``rhetorix`` command: ``score``, ``train`` and ``evaluate``."""
+"""The ``rhetorix`` command: ``score``, ``batch``, ``train`` and ``evaluate``."""
 
 from __future__ import annotations
 
@@ -15,10 +15,6 @@ __all__ = ["main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-CSV_COLUMNS = [
-    "text", "start", "end", "opinion", "causal", "attribution", "named", "vague", "none",
-    "unattributed_causal", "flag_opinion", "flag_causal", "flag_unattributed_causal", "cues",
-]
 
 
 class UserError(Exception):
@@ -87,17 +83,12 @@ def _write_jsonl(results, out: TextIO) -> None:
 
 
 def _write_csv(results, out: TextIO) -> None:
+    from .output import SENTENCE_COLUMNS, csv_cell, flat_sentence
+
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    w.writerow(SENTENCE_COLUMNS)
     for r in results:
-        d = r.to_dict()
-        w.writerow([
-            d["text"], d["start"], d["end"], f"{d['opinion']:.6f}", f"{d['causal']:.6f}", d["attribution"],
-            *(f"{d['attribution_scores'][k]:.6f}" for k in ("named", "vague", "none")),
-            f"{d['unattributed_causal']:.6f}",
-            *(str(d["flags"][k]).lower() for k in ("opinion", "causal", "unattributed_causal")),
-            json.dumps(d["cues"], ensure_ascii=False),
-        ])
+        w.writerow([csv_cell(v) for v in flat_sentence(r.to_dict()).values()])
 
 
 def _cmd_score(args) -> int:
@@ -126,6 +117,30 @@ def _cmd_score(args) -> int:
     else:
         _write_table(results, out, summary)
     return 0
+
+
+def _cmd_batch(args) -> int:
+    from .batch import BatchError, run_batch
+    from .persist import BundleError
+
+    try:
+        summary = run_batch(
+            args.inputs, args.output, errors=args.errors, jobs=args.jobs, resume=args.resume,
+            level=args.level, id_field=args.id_field, text_field=args.text_field,
+            input_format=args.input_format, encoding=args.encoding,
+            encoding_errors=args.encoding_errors, model=args.model, lexicon_dir=args.lexicon_dir,
+            dask_scheduler=args.dask_scheduler, progress=False if args.quiet else None,
+        )
+    except BatchError as exc:
+        print(f"rhetorix batch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (BundleError, FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
+    if not args.quiet:
+        print(summary.line(), file=sys.stderr)
+    return summary.exit_code
 
 
 def _cmd_train(args) -> int:
@@ -175,6 +190,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
     p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
     p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser(
+        "batch", help="score many documents into JSON Lines, CSV or Parquet",
+        description="Score every document of the inputs, streaming, in input order. Exit status: "
+                    "0 all records scored, 3 some rejected (see the errors file), 2 usage error.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="folder of .txt files (id = relative path), .jsonl or .csv file (.gz too), or - for stdin")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="output file: .jsonl, .csv, or .parquet (needs the parquet extra)")
+    p.add_argument("--errors", metavar="PATH", help="rejected records, JSON Lines (default: OUTPUT.errors.jsonl)")
+    p.add_argument("--level", choices=("document", "sentence"), default="document",
+                   help="one row per document (summary) or per sentence (default: document)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
+    p.add_argument("--id-field", default="id", help="id field of JSON Lines/CSV records (default: id)")
+    p.add_argument("--text-field", default="text", help="text field of JSON Lines/CSV records (default: text)")
+    p.add_argument("--input-format", choices=("auto", "txt", "jsonl", "csv"), default="auto",
+                   help="input format (default: by extension; stdin is JSON Lines)")
+    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
+    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
+                   help="undecodable bytes: reject the record (strict, default) or replace them with U+FFFD")
+    p.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
+    p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
+    p.add_argument("--dask-scheduler", metavar="ADDRESS",
+                   help="score on this dask.distributed scheduler (needs the dask extra)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("train", help="train the three models and save a bundle",
                        description="Train on the shared corpora and data/sentences.tsv; "

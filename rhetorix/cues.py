@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+from itertools import accumulate
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -40,6 +41,7 @@ CUE_KINDS: Tuple[str, ...] = LEXICON_KINDS + ("named_source",)
 # Words with internal apostrophes, or one non-space non-word character.  No
 # nested quantifiers, so matching is linear.
 _TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
+_SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")  # split() gives gaps and tokens alternating
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 _MIN_PREFIX = 4
 
@@ -51,8 +53,18 @@ def tokenize_spans(text: str) -> List[Tuple[int, int]]:
 
 def tokens(text: str) -> Tuple[List[Tuple[int, int]], List[str]]:
     """Token spans of `text` and the tokens lowercased, curly apostrophes made straight."""
-    spans = tokenize_spans(text)
-    return spans, [text[s:e].translate(_APOSTROPHES).lower() for s, e in spans]
+    return tokens_from_parts(_SPLIT_RE.split(text))
+
+
+def tokens_from_parts(parts: List[str]) -> Tuple[List[Tuple[int, int]], List[str]]:
+    """:func:`tokens` from ``_SPLIT_RE.split(text)`` (gaps and tokens alternating)."""
+    ends = list(accumulate(map(len, parts)))
+    spans = list(zip(ends[0::2], ends[1::2]))
+    toks = parts[1::2]
+    joined = "".join(toks)
+    if "\u2019" in joined or "\u2018" in joined:
+        return spans, [t.translate(_APOSTROPHES).lower() for t in toks]
+    return spans, [t.lower() for t in toks]
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,21 @@ class _Node:
 
     def __init__(self) -> None:
         self.children: Dict[str, _Node] = {}
-        self.prefixes: List[Tuple[str, _Node]] = []
+        # prefix entries ("destabili*"), indexed by their first _MIN_PREFIX characters
+        self.prefixes: Dict[str, List[Tuple[str, _Node]]] = {}
         self.kinds: set = set()
+
+    def step(self, word: str) -> List["_Node"]:
+        """The nodes reached from this one by `word`."""
+        out = []
+        child = self.children.get(word)
+        if child is not None:
+            out.append(child)
+        if self.prefixes:
+            for prefix, node in self.prefixes.get(word[:_MIN_PREFIX], ()):
+                if word.startswith(prefix):
+                    out.append(node)
+        return out
 
 
 def _parse_entry(entry: str, kind: str, origin: str) -> List[str]:
@@ -155,10 +180,11 @@ class Lexicon:
         for tok in tokens:
             if tok.endswith("*") and len(tok) > 1:
                 prefix = tok[:-1]
-                nxt = next((n for p, n in node.prefixes if p == prefix), None)
+                bucket = node.prefixes.setdefault(prefix[:_MIN_PREFIX], [])
+                nxt = next((n for p, n in bucket if p == prefix), None)
                 if nxt is None:
                     nxt = _Node()
-                    node.prefixes.append((prefix, nxt))
+                    bucket.append((prefix, nxt))
             else:
                 nxt = node.children.get(tok)
                 if nxt is None:
@@ -216,6 +242,10 @@ class Lexicon:
         return Lexicon(merged)
 
     # ------------------------------------------------------------------ matching
+    def starts_cue(self, word: str) -> bool:
+        """True if some entry starts with `word` (lowercased, straight apostrophes)."""
+        return bool(self._root.step(word))
+
     def find(self, text: str, offset: int = 0) -> List[Cue]:
         """Return the cues in `text`, sorted by start offset.
 
@@ -237,34 +267,37 @@ class Lexicon:
         spans: Sequence[Tuple[int, int]],
         words: Sequence[str],
         offset: int = 0,
+        starts: Optional[Iterable[int]] = None,
     ) -> List[Cue]:
-        """Like :meth:`find`, for text already split by :func:`tokens`."""
+        """Like :meth:`find`, for text already split by :func:`tokens`.
+
+        `starts`, if given, lists (in increasing order) the only token indices
+        where a cue may start (those for which :meth:`starts_cue` is true).
+        """
         cues: List[Cue] = []
         free_from: Dict[str, int] = {}  # per kind: first token index not yet covered
         n = len(words)
         root = self._root
-        for i in range(n):
+        for i in range(n) if starts is None else starts:
+            frontier = root.step(words[i])
+            if not frontier:
+                continue
             if i > 0 and _is_midsentence_name(text, spans[i], words[i - 1]):
                 continue  # "on 3 May", "Will Smith": a capitalised word inside a clause is a name
             # Walk every trie path that starts at token i; remember the longest end per kind.
             best: Dict[str, int] = {}
-            frontier = [root]
-            j = i
-            while frontier and j < n:
-                w = words[j]
-                nxt = []
+            j = i + 1
+            while True:
                 for node in frontier:
-                    child = node.children.get(w)
-                    if child is not None:
-                        nxt.append(child)
-                    for prefix, child in node.prefixes:
-                        if w.startswith(prefix):
-                            nxt.append(child)
-                j += 1
-                for node in nxt:
                     for kind in node.kinds:
                         best[kind] = j
-                frontier = nxt
+                if j >= n:
+                    break
+                w = words[j]
+                frontier = [nxt for node in frontier for nxt in node.step(w)]
+                if not frontier:
+                    break
+                j += 1
             for kind, end in best.items():
                 if i >= free_from.get(kind, 0):
                     s, e = spans[i][0], spans[end - 1][1]

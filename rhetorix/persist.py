@@ -55,8 +55,13 @@ class LinearHead:
     intercept: np.ndarray
 
     def predict_proba(self, X) -> np.ndarray:
-        """Return class probabilities, shape ``(n_samples, n_classes)``."""
-        z = np.asarray(X @ self.coef.T, dtype=np.float64) + self.intercept
+        """Return class probabilities, shape ``(n_samples, n_classes)``.
+
+        `X` is a :class:`~rhetorix.featurize.FeatureRows`, or any matrix
+        (numpy or scipy.sparse) with ``n_features`` columns.
+        """
+        z = X.decision(self.coef) if hasattr(X, "decision") else np.asarray(X @ self.coef.T, dtype=np.float64)
+        z = z + self.intercept
         if len(self.classes) == 2:
             p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -500, 500)))
             return np.column_stack([1.0 - p, p])

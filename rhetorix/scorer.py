@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from .cues import Cue, Lexicon
-from .features import SentenceFeaturizer
+from .featurize import N_DENSE, featurize
 from .persist import Bundle, BundleError, load_bundle
 
 __all__ = ["Scorer", "SentenceScore", "DocumentScore", "load"]
@@ -127,12 +127,9 @@ class Scorer:
         self.bundle = bundle
         self.lexicon: Lexicon = bundle.lexicon.extended(extra_cues) if extra_cues else bundle.lexicon
         feat = bundle.manifest.get("featurizer", {})
-        self._featurizer = SentenceFeaturizer(
-            lexicon=self.lexicon,
-            n_features=int(feat.get("n_features", 2**17)),
-            ngram_range=tuple(feat.get("ngram_range", (1, 2))),
-        )
-        width = len(self._featurizer.get_feature_names_out())
+        self._n_hash = int(feat.get("n_features", 2**17))
+        self._ngram_range = tuple(feat.get("ngram_range", (1, 2)))
+        width = N_DENSE + self._n_hash
         for name, head in bundle.heads.items():
             if head.coef.shape[1] != width:
                 raise BundleError(
@@ -179,7 +176,7 @@ class Scorer:
         """Score `texts`, each starting at ``offsets[i]`` in the caller's text."""
         if not texts:
             return []
-        cues, X = self._featurizer.analyze(texts, offsets)
+        cues, X = featurize(texts, self.lexicon, self._n_hash, self._ngram_range, offsets)
         heads = self.bundle.heads
         p_op = heads["opinion"].predict_proba(X)[:, 1]
         p_ca = heads["causal"].predict_proba(X)[:, 1]

@@ -12,6 +12,7 @@ import pytest
 
 import rhetorix
 from rhetorix import cli
+from rhetorix.output import SENTENCE_COLUMNS
 
 KEYS = {
     "text", "start", "end", "opinion", "causal", "attribution", "attribution_scores",
@@ -141,7 +142,7 @@ def test_score_csv(proc, article):
     p = proc["csv"]
     assert p.returncode == 0, p.stderr
     rows = list(csv.reader(io.StringIO(p.stdout.decode("utf-8"), newline="")))
-    assert rows[0] == cli.CSV_COLUMNS
+    assert rows[0] == SENTENCE_COLUMNS
     assert len(rows) > 6
     text = article.read_bytes().decode("utf-8")
     for row in rows[1:]:

@@ -239,20 +239,6 @@ def test_featurizer_is_three_blocks():
     )
 
 
-def test_transform_with_cues_equals_transform():
-    sf = small_featurizer().fit(TEXTS)
-    lex = Lexicon.default()
-    texts = TEXTS + ["Many experts said the drought caused shortages, according to the World Bank.", ""]
-    X = sf.transform(texts)
-    Y = sf.transform_with_cues(texts, [lex.find(t) for t in texts])
-    assert X.shape == Y.shape
-    assert (X != Y).nnz == 0
-    # with offsets, as the scorer passes them for sentences of a document
-    offsets = [7 * i for i in range(len(texts))]
-    Z = sf.transform_with_cues(texts, [lex.find(t, o) for t, o in zip(texts, offsets)], offsets)
-    assert (X != Z).nnz == 0
-
-
 # -------------------------------------------------------------- stateless
 def test_transformers_learn_nothing(make):
     # documented: no block learns from data, so fit only validates its input

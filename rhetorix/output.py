@@ -1,0 +1,51 @@
+"""Flat output rows shared by ``rhetorix score`` and ``rhetorix batch``."""
+
+from __future__ import annotations
+
+import json
+from typing import Dict, List, Mapping
+
+__all__ = ["SENTENCE_COLUMNS", "DOCUMENT_COLUMNS", "flat_sentence", "csv_cell"]
+
+#: Columns of a sentence in CSV (and Parquet) output, after any ``id``/``sentence_index``.
+SENTENCE_COLUMNS: List[str] = [
+    "text", "start", "end", "opinion", "causal", "attribution", "named", "vague", "none",
+    "unattributed_causal", "flag_opinion", "flag_causal", "flag_unattributed_causal", "cues",
+]
+#: Fields of a document summary, in order (:attr:`rhetorix.DocumentScore.summary`).
+DOCUMENT_COLUMNS: List[str] = ["sentences", "opinion_share", "causal_claims", "unattributed_causal_claims"]
+
+
+def flat_sentence(d: Mapping[str, object]) -> Dict[str, object]:
+    """A sentence record (:meth:`SentenceScore.to_dict`) as one flat row.
+
+    Attribution probabilities become the columns ``named``, ``vague`` and
+    ``none``, flags ``flag_<name>``, and cues one JSON string.
+    """
+    scores = d["attribution_scores"]
+    flags = d["flags"]
+    return {
+        "text": d["text"],
+        "start": d["start"],
+        "end": d["end"],
+        "opinion": d["opinion"],
+        "causal": d["causal"],
+        "attribution": d["attribution"],
+        "named": scores["named"],
+        "vague": scores["vague"],
+        "none": scores["none"],
+        "unattributed_causal": d["unattributed_causal"],
+        "flag_opinion": flags["opinion"],
+        "flag_causal": flags["causal"],
+        "flag_unattributed_causal": flags["unattributed_causal"],
+        "cues": json.dumps(d["cues"], ensure_ascii=False),
+    }
+
+
+def csv_cell(value: object) -> object:
+    """How a flat value is written to CSV: floats with 6 decimals, booleans lowercase."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    return value
