@@ -60,11 +60,11 @@ def tokens_from_parts(parts: List[str]) -> Tuple[List[Tuple[int, int]], List[str
     """:func:`tokens` from ``_SPLIT_RE.split(text)`` (gaps and tokens alternating)."""
     ends = list(accumulate(map(len, parts)))
     spans = list(zip(ends[0::2], ends[1::2]))
-    toks = parts[1::2]
-    joined = "".join(toks)
-    if "\u2019" in joined or "\u2018" in joined:
-        return spans, [t.translate(_APOSTROPHES).lower() for t in toks]
-    return spans, [t.lower() for t in toks]
+    if len(parts) < 2:
+        return spans, []
+    # tokens hold no whitespace, so one join/lower/split does them all
+    joined = " ".join(parts[1::2]).translate(_APOSTROPHES).lower()
+    return spans, joined.split(" ")
 
 
 @dataclass(frozen=True)
@@ -351,12 +351,20 @@ def _is_name_word(word_text: str, lower: str) -> bool:
     return word_text[:1].isupper() and lower not in _NOT_NAMES and word_text[:1].isalpha()
 
 
-def _name_runs(text: str, spans, words) -> List[Tuple[int, int]]:
-    """Maximal runs of capitalised tokens (token index ranges), joiners allowed inside."""
+def _name_runs(text: str, spans, words, lo: int = 0, hi: Optional[int] = None) -> List[Tuple[int, int]]:
+    """Maximal runs of capitalised tokens (token index ranges), joiners allowed inside.
+
+    Only runs starting in ``[lo, hi)`` are returned; `lo` is first moved left
+    to a token that no run can continue through, so those runs are the same
+    as in a scan of the whole sentence.
+    """
     runs = []
     n = len(words)
-    i = 0
-    while i < n:
+    hi = n if hi is None else min(hi, n)
+    i = max(0, lo)
+    while i > 0 and (words[i - 1] in _NAME_JOINERS or _is_name_word(text[spans[i - 1][0]:spans[i - 1][1]], words[i - 1])):
+        i -= 1
+    while i < hi:
         s, e = spans[i]
         if _is_name_word(text[s:e], words[i]):
             j = i + 1
@@ -390,13 +398,17 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
     attribution = [c for c in cues if c.kind == "attribution_cue"]
     if not attribution:
         return []
-    runs = _name_runs(text, spans, words)
-    if not runs:
-        return []
     starts = [s for s, _ in spans]
 
     def tok_index(char_pos: int) -> int:
         return bisect.bisect_left(starts, char_pos)
+
+    # only runs near an attribution cue can be chosen
+    lo = tok_index(attribution[0].start - offset) - _BEFORE_WINDOW - 1
+    hi = tok_index(attribution[-1].end - offset) + _AFTER_WINDOW + 1
+    runs = _name_runs(text, spans, words, lo, hi)
+    if not runs:
+        return []
 
     # tokens covered by another cue ("Clearly", "Many experts") cannot be names
     covered = bytearray(len(words) + 1)

@@ -87,7 +87,6 @@ def cue_row(text: str, cues: Sequence[Cue], offset: int = 0) -> List[float]:
 #   bits 32-38  membership of the word sets below
 #   bits 39-49  the flags _IS_WORD ... _CUE_OPEN
 #   bits 52-59  token length (capped at 255)
-#   bit 63      always set, so a packed value is never 0
 _WORDSETS = {
     "first_person_singular": {"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"},
     "first_person_plural": {"we", "us", "our", "ours", "ourselves", "we're", "we've", "let's"},
@@ -113,7 +112,6 @@ _IS_WORD, _NUMBER, _YEAR, _MONTH, _PERCENT, _LY, _EST, _CAP = range(39, 47)
 # second token of a cue starting at it is a prefix entry, so it cannot be checked by hash
 _CUE_START, _CUE_ALONE, _CUE_OPEN = range(47, 50)
 _LEN_SHIFT = 52
-_VALID = 1 << 63
 _TABLE_MAX = 500_000
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -131,7 +129,7 @@ N_DENSE = len(CUE_NAMES) + len(STYLE_NAMES)
 def _pack(token: str, lexicon: Lexicon) -> int:
     """The packed description of one token (see the layout above)."""
     w = token.translate(_APOSTROPHES).lower()
-    v = _VALID | _token_hash(w)
+    v = _token_hash(w)
     for k, words in enumerate(_WORDSETS.values()):
         if w in words:
             v |= 1 << (32 + k)
@@ -215,10 +213,10 @@ def _packed_tokens(
         all_parts.append(parts)
         toks = parts[1::2]
         lengths[i] = len(toks)
-        vals = [get(w, 0) for w in toks]
-        if 0 in vals:
+        vals = list(map(get, toks))
+        if None in vals:
             for j, v in enumerate(vals):
-                if not v:
+                if v is None:
                     vals[j] = table[toks[j]] = _pack(toks[j], lexicon)
         packed.extend(vals)
     return np.fromiter(packed, dtype=np.uint64, count=len(packed)), lengths, all_parts

@@ -178,15 +178,17 @@ class Scorer:
             return []
         cues, X = featurize(texts, self.lexicon, self._n_hash, self._ngram_range, offsets)
         heads = self.bundle.heads
-        p_op = heads["opinion"].predict_proba(X)[:, 1]
-        p_ca = heads["causal"].predict_proba(X)[:, 1]
-        p_att = heads["attribution"].predict_proba(X)[:, self._att_index]
-        th = self.thresholds
+        p_att_arr = heads["attribution"].predict_proba(X)[:, self._att_index]
+        p_op = heads["opinion"].predict_proba(X)[:, 1].tolist()
+        p_ca = heads["causal"].predict_proba(X)[:, 1].tolist()
+        p_att = p_att_arr.tolist()
+        best_att = np.argmax(p_att_arr, axis=1).tolist()
+        th_op, th_ca, th_un = (self.thresholds[k] for k in ("opinion", "causal", "unattributed_causal"))
         results = []
         for i, text in enumerate(texts):
-            att = {lab: float(p_att[i, j]) for j, lab in enumerate(ATTRIBUTION_LABELS)}
-            op, ca = float(p_op[i]), float(p_ca[i])
-            unatt = min(1.0, max(0.0, ca * (1.0 - att["named"])))
+            named, vague, none = p_att[i]
+            op, ca = p_op[i], p_ca[i]
+            unatt = min(1.0, max(0.0, ca * (1.0 - named)))
             results.append(
                 SentenceScore(
                     text=text,
@@ -194,13 +196,13 @@ class Scorer:
                     end=offsets[i] + len(text),
                     opinion=op,
                     causal=ca,
-                    attribution=ATTRIBUTION_LABELS[int(np.argmax(p_att[i]))],
-                    attribution_scores=att,
+                    attribution=ATTRIBUTION_LABELS[best_att[i]],
+                    attribution_scores={"named": named, "vague": vague, "none": none},
                     unattributed_causal=unatt,
                     flags={
-                        "opinion": op >= th["opinion"],
-                        "causal": ca >= th["causal"],
-                        "unattributed_causal": ca >= th["causal"] and unatt >= th["unattributed_causal"],
+                        "opinion": op >= th_op,
+                        "causal": ca >= th_ca,
+                        "unattributed_causal": ca >= th_ca and unatt >= th_un,
                     },
                     cues=cues[i],
                 )
