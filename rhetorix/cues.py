@@ -42,7 +42,9 @@ CUE_KINDS: Tuple[str, ...] = LEXICON_KINDS + ("named_source",)
 # nested quantifiers, so matching is linear.
 _TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
 _SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")  # split() gives gaps and tokens alternating
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+def _straight(text: str) -> str:
+    """Curly apostrophes made straight (str.replace is much faster than translate)."""
+    return text.replace("\u2019", "'").replace("\u2018", "'")
 _MIN_PREFIX = 4
 
 
@@ -63,8 +65,7 @@ def tokens_from_parts(parts: List[str]) -> Tuple[List[Tuple[int, int]], List[str
     if len(parts) < 2:
         return spans, []
     # tokens hold no whitespace, so one join/lower/split does them all
-    joined = " ".join(parts[1::2]).translate(_APOSTROPHES).lower()
-    return spans, joined.split(" ")
+    return spans, _straight(" ".join(parts[1::2])).lower().split(" ")
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class _Node:
 
 
 def _parse_entry(entry: str, kind: str, origin: str) -> List[str]:
-    tokens = [t.translate(_APOSTROPHES).lower() for t in entry.split()]
+    tokens = [_straight(t).lower() for t in entry.split()]
     if not tokens:
         raise ValueError(f"{origin}: empty cue entry for kind {kind!r}")
     for tok in tokens:

@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .cues import _APOSTROPHES, _SPLIT_RE, LEXICON_KINDS, Cue, Lexicon, tokens_from_parts
+from .cues import _SPLIT_RE, LEXICON_KINDS, Cue, Lexicon, _straight, tokens_from_parts
 
 __all__ = ["FeatureRows", "featurize", "style_features", "ngram_features", "N_DENSE"]
 
@@ -48,26 +48,33 @@ CUE_NAMES: Tuple[str, ...] = tuple(
 )
 
 
+_KIND_INDEX = {k: i for i, k in enumerate(_CUE_COUNT_KINDS)}
+_I_CONN, _I_VERB, _I_ATTR, _I_VAGUE, _I_NAMED = (
+    _KIND_INDEX[k] for k in ("causal_connective", "causal_verb", "attribution_cue", "vague_source", "named_source")
+)
+
+
 def cue_row(text: str, cues: Sequence[Cue], offset: int = 0) -> List[float]:
     """Cue features of one sentence whose cues are offset by `offset`."""
-    counts = dict.fromkeys(_CUE_COUNT_KINDS, 0)
-    early = dict.fromkeys(_CUE_COUNT_KINDS, 0.0)
+    counts = [0] * len(_CUE_COUNT_KINDS)
+    early = [0.0] * len(_CUE_COUNT_KINDS)
     limit = max(1, len(text)) * 0.25
     pronoun_source = 0.0
     for c in cues:
-        counts[c.kind] += 1
+        k = _KIND_INDEX[c.kind]
+        counts[k] += 1
         if c.start - offset <= limit:
-            early[c.kind] = 1.0
-        if c.kind == "attribution_cue":
+            early[k] = 1.0
+        if k == _I_ATTR and not pronoun_source:
             before = text[max(0, c.start - offset - 12):c.start - offset].lower().split()
             if before and before[-1].strip(",") in _THIRD_PERSON:
                 pronoun_source = 1.0
-    causal = float(counts["causal_connective"] + counts["causal_verb"] > 0)
-    named = float(counts["named_source"] > 0)
-    vague = float(counts["vague_source"] > 0)
-    attrib = float(counts["attribution_cue"] > 0)
-    row = [math.log1p(counts[k]) for k in _CUE_COUNT_KINDS]
-    row += [early[k] for k in _CUE_COUNT_KINDS]
+    causal = float(counts[_I_CONN] + counts[_I_VERB] > 0)
+    named = float(counts[_I_NAMED] > 0)
+    vague = float(counts[_I_VAGUE] > 0)
+    attrib = float(counts[_I_ATTR] > 0)
+    row = [math.log1p(n) if n else 0.0 for n in counts]
+    row += early
     row += [
         causal,
         causal * named,
@@ -128,7 +135,7 @@ N_DENSE = len(CUE_NAMES) + len(STYLE_NAMES)
 
 def _pack(token: str, lexicon: Lexicon) -> int:
     """The packed description of one token (see the layout above)."""
-    w = token.translate(_APOSTROPHES).lower()
+    w = _straight(token).lower()
     v = _token_hash(w)
     for k, words in enumerate(_WORDSETS.values()):
         if w in words:
@@ -306,7 +313,9 @@ def _ngram_columns(
             valid = row_of[: len(cur)] == row_of[n - 1:]  # the n-gram stays inside its row
             buckets = (cur[valid] % np.uint64(n_features)).astype(np.int64)
             keys.append(row_of[: len(cur)][valid] * n_features + buckets)
-    uniq = np.unique(np.concatenate(keys)) if keys else empty
+    uniq = np.sort(np.concatenate(keys)) if keys else empty
+    if len(uniq):
+        uniq = uniq[np.concatenate(([True], uniq[1:] != uniq[:-1]))]
     rows = uniq // n_features
     cols = uniq % n_features
     per_row = np.bincount(rows, minlength=len(lengths))

@@ -61,6 +61,10 @@ class LinearHead:
         (numpy or scipy.sparse) with ``n_features`` columns.
         """
         z = X.decision(self.coef) if hasattr(X, "decision") else np.asarray(X @ self.coef.T, dtype=np.float64)
+        return self.proba_from_decision(z)
+
+    def proba_from_decision(self, z: np.ndarray) -> np.ndarray:
+        """Class probabilities from ``X @ coef.T`` (without the intercept)."""
         z = z + self.intercept
         if len(self.classes) == 2:
             p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -500, 500)))

@@ -141,6 +141,10 @@ class Scorer:
         }
         att_classes = list(bundle.heads["attribution"].classes)
         self._att_index = [att_classes.index(c) for c in ATTRIBUTION_LABELS]
+        # all heads' weights in one matrix: one pass over the features per batch
+        self._heads = [bundle.heads[k] for k in ("opinion", "causal", "attribution")]
+        self._coef = np.vstack([h.coef for h in self._heads])
+        self._cuts = np.cumsum([h.coef.shape[0] for h in self._heads])[:-1]
 
     def __repr__(self) -> str:
         return f"Scorer(path={str(self.bundle.path)!r}, thresholds={self.thresholds})"
@@ -177,10 +181,11 @@ class Scorer:
         if not texts:
             return []
         cues, X = featurize(texts, self.lexicon, self._n_hash, self._ngram_range, offsets)
-        heads = self.bundle.heads
-        p_att_arr = heads["attribution"].predict_proba(X)[:, self._att_index]
-        p_op = heads["opinion"].predict_proba(X)[:, 1].tolist()
-        p_ca = heads["causal"].predict_proba(X)[:, 1].tolist()
+        z_op, z_ca, z_att = np.split(X.decision(self._coef), self._cuts, axis=1)
+        op_head, ca_head, att_head = self._heads
+        p_att_arr = att_head.proba_from_decision(z_att)[:, self._att_index]
+        p_op = op_head.proba_from_decision(z_op)[:, 1].tolist()
+        p_ca = ca_head.proba_from_decision(z_ca)[:, 1].tolist()
         p_att = p_att_arr.tolist()
         best_att = np.argmax(p_att_arr, axis=1).tolist()
         th_op, th_ca, th_un = (self.thresholds[k] for k in ("opinion", "causal", "unattributed_causal"))
@@ -189,24 +194,26 @@ class Scorer:
             named, vague, none = p_att[i]
             op, ca = p_op[i], p_ca[i]
             unatt = min(1.0, max(0.0, ca * (1.0 - named)))
-            results.append(
-                SentenceScore(
-                    text=text,
-                    start=offsets[i],
-                    end=offsets[i] + len(text),
-                    opinion=op,
-                    causal=ca,
-                    attribution=ATTRIBUTION_LABELS[best_att[i]],
-                    attribution_scores={"named": named, "vague": vague, "none": none},
-                    unattributed_causal=unatt,
-                    flags={
-                        "opinion": op >= th_op,
-                        "causal": ca >= th_ca,
-                        "unattributed_causal": ca >= th_ca and unatt >= th_un,
-                    },
-                    cues=cues[i],
-                )
+            # fields set directly: a frozen dataclass's __init__ is slow, and this
+            # is the innermost loop of batch scoring
+            score = object.__new__(SentenceScore)
+            score.__dict__.update(
+                text=text,
+                start=offsets[i],
+                end=offsets[i] + len(text),
+                opinion=op,
+                causal=ca,
+                attribution=ATTRIBUTION_LABELS[best_att[i]],
+                attribution_scores={"named": named, "vague": vague, "none": none},
+                unattributed_causal=unatt,
+                flags={
+                    "opinion": op >= th_op,
+                    "causal": ca >= th_ca,
+                    "unattributed_causal": ca >= th_ca and unatt >= th_un,
+                },
+                cues=cues[i],
             )
+            results.append(score)
         return results
 
     # -------------------------------------------------------------- documents
