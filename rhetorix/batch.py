@@ -27,11 +27,11 @@ import os
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import IO, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from .output import DOCUMENT_COLUMNS, SENTENCE_COLUMNS, csv_cell, flat_sentence
+from .output import DOCUMENT_COLUMNS, SENTENCE_COLUMNS, csv_cell, flat_sentence, json_line
 
 __all__ = ["BatchError", "BatchSummary", "Record", "iter_records", "run_batch", "score_stream"]
 
@@ -483,7 +483,7 @@ class _TextSink:
         if self.fmt == "csv":
             self._write_csv(rows)
         else:
-            data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            data = "".join(json_line(r) for r in rows)
             self.fh.write(data.encode("utf-8", "surrogatepass"))
 
     def flush(self) -> int:
@@ -540,7 +540,7 @@ class _ErrorSink:
         if self.fh is None:
             self.fh = open(self.path, "ab")
         line = {"input": rec.source, "line": rec.line, "id": rec.id, "reason": reason}
-        self.fh.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass"))
+        self.fh.write(json_line(line).encode("utf-8", "surrogatepass"))
 
     def flush(self) -> int:
         if self.fh is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
@@ -78,8 +77,10 @@ def _write_table(results, out: TextIO, summary=None) -> None:
 
 
 def _write_jsonl(results, out: TextIO) -> None:
+    from .output import json_line
+
     for r in results:
-        out.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+        out.write(json_line(r.to_dict()))
 
 
 def _write_csv(results, out: TextIO) -> None:
@@ -163,8 +164,9 @@ def _cmd_evaluate(args) -> int:
             card_path=args.card,
             tasks=args.task or ("opinion", "causal", "attribution"),
             verbose=not args.quiet,
+            plots_dir=args.plots,
         )
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ImportError) as exc:
         raise UserError(str(exc)) from None
     print(metrics_table(results))
     return 0
@@ -232,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpora", metavar="PATH", help="corpora folder (default: $RHETORIX_CORPORA or ../shared/corpora)")
     p.add_argument("--metrics", metavar="JSON", help="write metrics to this JSON file")
     p.add_argument("--card", metavar="MD", help="update the metrics table in this model card")
+    p.add_argument("--plots", metavar="DIR", help="save reliability diagrams (PNG) here; needs matplotlib")
     p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution"),
                    help="evaluate only this task (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 from itertools import accumulate
+from operator import attrgetter
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -90,6 +91,16 @@ class Cue:
     def to_dict(self) -> Dict[str, object]:
         """Return the cue as a plain dict (JSON-ready)."""
         return asdict(self)
+
+
+def _cue(kind: str, start: int, end: int, text: str) -> Cue:
+    """``Cue(kind, start, end, text)`` without the frozen dataclass's slow ``__init__``."""
+    cue = object.__new__(Cue)
+    cue.__dict__.update(kind=kind, start=start, end=end, text=text)
+    return cue
+
+
+_CUE_ORDER = attrgetter("start", "end", "kind")
 
 
 class _Node:
@@ -302,10 +313,10 @@ class Lexicon:
             for kind, end in best.items():
                 if i >= free_from.get(kind, 0):
                     s, e = spans[i][0], spans[end - 1][1]
-                    cues.append(Cue(kind, s + offset, e + offset, text[s:e]))
+                    cues.append(_cue(kind, s + offset, e + offset, text[s:e]))
                     free_from[kind] = end
         cues.extend(_named_sources(text, spans, words, cues, offset))
-        cues.sort(key=lambda c: (c.start, c.end, c.kind))
+        cues.sort(key=_CUE_ORDER)
         return cues
 
     def __repr__(self) -> str:
@@ -447,5 +458,5 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
         if chosen is None:
             continue
         s, e = spans[chosen[0]][0], spans[chosen[1] - 1][1]
-        found[(s, e)] = Cue("named_source", s + offset, e + offset, text[s:e])
+        found[(s, e)] = _cue("named_source", s + offset, e + offset, text[s:e])
     return list(found.values())

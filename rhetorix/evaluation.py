@@ -25,14 +25,16 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GroupKFold
 
 from . import corpora as C
+from .calibration import expected_calibration_error, plot_reliability, reliability, top_label
 from .cues import Lexicon
 from .training import (
     TrainConfig,
     TrainingData,
     _CachedFeatures,
-    _Model,
+    _fit_attribution,
     _fit_binary,
     _log,
+    _Model,
     _sample_weight,
     _tfidf_factory,
     attribution_data,
@@ -76,8 +78,10 @@ def _eval_opinion(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[st
     for name, make in _systems(cfg, cache).items():
         t0 = time.time()
         model, th, _ = _fit_binary(make, train, cfg, ["checkthat-train", "own"], "macro", False, name)
-        pred = (model.predict_proba(dev.texts)[:, 1] >= th).astype(int)
-        out[name] = _opinion_metrics(y, pred, th)
+        p = model.predict_proba(dev.texts)[:, 1]
+        out[name] = _opinion_metrics(y, (p >= th).astype(int), th)
+        out[name]["ece"] = _r(expected_calibration_error(y, p))
+        out[name]["reliability"] = reliability(y, p)
         _log(f"  opinion {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)
     try:
         from textblob import TextBlob
@@ -103,13 +107,15 @@ def _eval_causal(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[str
     for name, make in _systems(cfg, cache).items():
         t0 = time.time()
         pred = np.zeros(len(data), dtype=int)
+        prob = np.zeros(len(data))
         fold_f1 = []
         for tr, te in folds:
             test_idx = idx_cnc[te]
             train_mask = np.ones(len(data), dtype=bool)
             train_mask[test_idx] = False
             model, th, _ = _fit_binary(make, data.subset(train_mask), cfg, ["cnc", "own"], "binary", False, name)
-            pred[test_idx] = (model.predict_proba([data.texts[i] for i in test_idx])[:, 1] >= th).astype(int)
+            prob[test_idx] = model.predict_proba([data.texts[i] for i in test_idx])[:, 1]
+            pred[test_idx] = (prob[test_idx] >= th).astype(int)
             fold_f1.append(f1_score(data.labels[test_idx].astype(int), pred[test_idx]))
         y = data.labels[idx_cnc].astype(int)
         out[name] = {
@@ -117,6 +123,8 @@ def _eval_causal(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[str
             "f1_fold_mean": _r(np.mean(fold_f1)),
             "f1_fold_std": _r(np.std(fold_f1)),
             "accuracy": _r(accuracy_score(y, pred[idx_cnc])),
+            "ece": _r(expected_calibration_error(y, prob[idx_cnc])),
+            "reliability": reliability(y, prob[idx_cnc]),
         }
         _log(f"  causal {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)
     return out
@@ -150,9 +158,13 @@ def _eval_attribution(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dic
     w = _sample_weight(train, cfg)
     for name, make in _systems(cfg, cache).items():
         t0 = time.time()
-        model = make(cfg.C_attribution).fit(train, w)
+        _, model = _fit_attribution(make, train, cfg, w, False)
         classes = [str(c) for c in model.clf.classes_]
-        out[name] = _attribution_metrics(dev.labels.astype(str), model.predict_proba(dev.texts), classes)
+        proba = model.predict_proba(dev.texts)
+        out[name] = _attribution_metrics(dev.labels.astype(str), proba, classes)
+        correct, confidence = top_label(dev.labels.astype(str), proba, classes)
+        out[name]["ece"] = _r(expected_calibration_error(correct, confidence))
+        out[name]["reliability"] = reliability(correct, confidence)
         _log(f"  attribution {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)
     return out
 
@@ -164,6 +176,7 @@ def evaluate(
     card_path: Optional[Path] = None,
     tasks=("opinion", "causal", "attribution"),
     verbose: bool = True,
+    plots_dir: Optional[Path] = None,
 ) -> Dict[str, object]:
     """Run the evaluation; optionally write metrics JSON and the model card table.
 
@@ -178,6 +191,8 @@ def evaluate(
         ``<!-- metrics:end -->``) is replaced.
     tasks : sequence of str
         Which evaluations to run.
+    plots_dir : path, optional
+        Folder for reliability diagrams (``reliability_<task>.png``; needs matplotlib).
     """
     import sklearn
 
@@ -199,11 +214,22 @@ def evaluate(
             raise ValueError(f"unknown task {task!r}; expected one of {list(runners)}")
         _log(f"evaluating {task}", verbose)
         results[task] = runners[task](root, cfg, cache, verbose)
+    if plots_dir:
+        for task in tasks:
+            curves = {sys_: m["reliability"] for sys_, m in results[task].items()
+                      if isinstance(m, dict) and "reliability" in m}
+            what = "top-label confidence" if task == "attribution" else f"P({task})"
+            path = plot_reliability(Path(plots_dir) / f"reliability_{task}.png", curves,
+                                    f"{task}: {what} on {_PLOT_DATA[task]}")
+            _log(f"  wrote {path}", verbose)
     if metrics_path:
         Path(metrics_path).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if card_path:
         write_model_card_metrics(Path(card_path), results)
     return results
+
+
+_PLOT_DATA = {"opinion": "CheckThat! dev", "causal": "CNC (5-fold CV)", "attribution": "PolNeAR dev"}
 
 
 def metrics_table(results: Dict[str, object]) -> str:
@@ -221,6 +247,9 @@ def metrics_table(results: Dict[str, object]) -> str:
         ("attribution", "PolNeAR dev", "attributed_f1", "F1 attributed vs not"),
         ("attribution", "PolNeAR dev", "named_vs_vague_accuracy", "named vs vague accuracy"),
         ("attribution", "PolNeAR dev", "macro_f1", "macro-F1 (3 classes)"),
+        ("opinion", "CheckThat! dev", "ece", "ECE (lower is better)"),
+        ("causal", "CNC grouped 5-fold CV", "ece", "ECE (lower is better)"),
+        ("attribution", "PolNeAR dev", "ece", "top-label ECE (lower is better)"),
     ]
     for task, data, metric, label in spec:
         if task in results:

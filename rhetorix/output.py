@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Mapping
 
-__all__ = ["SENTENCE_COLUMNS", "DOCUMENT_COLUMNS", "flat_sentence", "csv_cell"]
+__all__ = ["SENTENCE_COLUMNS", "DOCUMENT_COLUMNS", "flat_sentence", "csv_cell", "json_line"]
+
+# Line breaks other than "\n" are valid inside JSON strings, but tools that split
+# lines the Unicode way (Python's str.splitlines among them) would cut a record.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 
 #: Columns of a sentence in CSV (and Parquet) output, after any ``id``/``sentence_index``.
 SENTENCE_COLUMNS: List[str] = [
@@ -49,3 +53,8 @@ def csv_cell(value: object) -> object:
     if isinstance(value, float):
         return f"{value:.6f}"
     return value
+
+
+def json_line(obj: object) -> str:
+    """One JSON Lines record: UTF-8 text kept, Unicode line breaks escaped, ending in ``\\n``."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -16,6 +16,8 @@ from .persist import Bundle, BundleError, load_bundle
 __all__ = ["Scorer", "SentenceScore", "DocumentScore", "load"]
 
 ATTRIBUTION_LABELS = ("named", "vague", "none")
+#: Default longest sentence, in characters (see :class:`Scorer`).
+MAX_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,23 @@ def _summary(sentences: Sequence[SentenceScore]) -> Dict[str, Union[int, float]]
     }
 
 
+def _pieces(text: str, start: int, end: int, max_chars: int) -> List[Tuple[int, int]]:
+    """Cut ``text[start:end]`` into spans of at most `max_chars`, at spaces when possible."""
+    out = []
+    while end - start > max_chars:
+        cut = start + max_chars
+        space = text.rfind(" ", start + max_chars // 2, cut)
+        if space > start:
+            cut = space
+        out.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        out.append((start, end))
+    return out
+
+
 def _check_str(item, index: Optional[int] = None) -> str:
     if not isinstance(item, str):
         where = f"item {index}" if index is not None else "input"
@@ -121,9 +140,25 @@ class Scorer:
     extra_cues : mapping of str to list of str, optional
         Extra lexicon entries by kind, added to the bundle's lexicons.  They show
         as cues and count in the cue features.
+    max_chars : int or None, default=100_000
+        Longest sentence scored as one.  Scoring takes time linear in the input
+        length, but a "sentence" of a megabyte (a text without punctuation, an
+        OCR dump) is not a sentence: :meth:`score_document` cuts such a span
+        into consecutive pieces of at most `max_chars` characters (at a space
+        when there is one in the last half of the window), so no text is lost
+        and offsets stay exact; :meth:`score_sentences` raises ValueError for a
+        longer item.  None turns the guard off.
     """
 
-    def __init__(self, bundle: Bundle, extra_cues: Optional[Mapping[str, Iterable[str]]] = None):
+    def __init__(
+        self,
+        bundle: Bundle,
+        extra_cues: Optional[Mapping[str, Iterable[str]]] = None,
+        max_chars: Optional[int] = MAX_CHARS,
+    ):
+        if max_chars is not None and (not isinstance(max_chars, int) or max_chars < 1):
+            raise ValueError(f"max_chars must be a positive int or None, got {max_chars!r}")
+        self.max_chars = max_chars
         self.bundle = bundle
         self.lexicon: Lexicon = bundle.lexicon.extended(extra_cues) if extra_cues else bundle.lexicon
         feat = bundle.manifest.get("featurizer", {})
@@ -168,6 +203,13 @@ class Scorer:
         if isinstance(sentences, str):
             raise TypeError("score_sentences expects a list of str; use score_document for one text")
         items = [_check_str(s, i) for i, s in enumerate(sentences)]
+        if self.max_chars is not None:
+            for i, s in enumerate(items):
+                if len(s) > self.max_chars:
+                    raise ValueError(
+                        f"item {i} has {len(s):,} characters, more than max_chars={self.max_chars:,}; "
+                        "score it with score_document, or raise max_chars"
+                    )
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         out: List[SentenceScore] = []
@@ -226,6 +268,8 @@ class Scorer:
 
         _check_str(text)
         spans = segment_spans(text)
+        if self.max_chars is not None:
+            spans = [piece for s, e in spans for piece in _pieces(text, s, e, self.max_chars)]
         sents = self._score([text[s:e] for s, e in spans], [s for s, _ in spans])
         return DocumentScore(sents, _summary(sents))
 
@@ -245,6 +289,7 @@ def load(
     path: Optional[Union[str, os.PathLike]] = None,
     extra_cues: Optional[Mapping[str, Iterable[str]]] = None,
     lexicon_dir: Optional[Union[str, os.PathLike]] = None,
+    max_chars: Optional[int] = MAX_CHARS,
 ) -> Scorer:
     """Load a model bundle and return a :class:`Scorer`.
 
@@ -257,6 +302,8 @@ def load(
         Extra lexicon entries by cue kind, e.g. ``{"hedge": ["by all accounts"]}``.
     lexicon_dir : path-like, optional
         A folder of ``<kind>.txt`` files whose entries are added like `extra_cues`.
+    max_chars : int or None, default=100_000
+        Longest sentence scored as one (see :class:`Scorer`).
 
     Returns
     -------
@@ -275,9 +322,9 @@ def load(
         if isinstance(phrases, str):
             raise TypeError(f"extra_cues[{kind!r}] must be a list of phrases, not a str")
         extras.setdefault(kind, []).extend(phrases)
-    if path is None and not extras:
+    if path is None and not extras and max_chars == MAX_CHARS:
         with _CACHE_LOCK:
             if "default" not in _CACHE:
                 _CACHE["default"] = Scorer(load_bundle(None))
             return _CACHE["default"]
-    return Scorer(load_bundle(path), extras or None)
+    return Scorer(load_bundle(path), extras or None, max_chars)

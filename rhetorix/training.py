@@ -26,7 +26,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
 from . import corpora as C
@@ -138,16 +137,19 @@ def _sample_weight(data: TrainingData, cfg: TrainConfig) -> np.ndarray:
 
 
 class _Model:
-    """A text classifier: a featurizer, then logistic regression.
+    """A text classifier: a featurizer, then logistic regression, then optional calibration.
 
     ``make_features()`` returns an object with ``fit_transform`` and ``transform``
     (a fresh one per fit, so baselines that learn a vocabulary never see test text).
-    Two classes use liblinear; more use multinomial lbfgs.
+    Two classes use liblinear; more use multinomial lbfgs.  Calibration
+    (:func:`fit_calibration`) is a linear map of the decision values, so it
+    folds into the linear head at no cost at scoring time.
     """
 
     def __init__(self, make_features: Callable[[], object], C_: float):
         self.make_features = make_features
         self.C = C_
+        self.calibration: Optional[Tuple[np.ndarray, np.ndarray]] = None
 
     def fit(self, data: TrainingData, weights: np.ndarray) -> "_Model":
         self.features = self.make_features()
@@ -160,7 +162,64 @@ class _Model:
         return self
 
     def predict_proba(self, texts: List[str]) -> np.ndarray:
-        return self.clf.predict_proba(self.features.transform(texts))
+        z = np.asarray(self.clf.decision_function(self.features.transform(texts)), dtype=np.float64)
+        return _proba(_apply(self.calibration, z.reshape(len(texts), -1)))
+
+
+def _apply(calibration: Optional[Tuple[np.ndarray, np.ndarray]], z: np.ndarray) -> np.ndarray:
+    if calibration is None:
+        return z
+    A, b = calibration
+    return z @ A.T + b
+
+
+def _proba(z: np.ndarray) -> np.ndarray:
+    """Probabilities from decision values: sigmoid for one column, softmax for more."""
+    if z.shape[1] == 1:
+        p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -500, 500)))
+        return np.column_stack([1.0 - p, p])
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _decision_from_proba(p: np.ndarray) -> np.ndarray:
+    """Decision values (up to a per-row constant for softmax) from probabilities."""
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    if p.shape[1] == 2:
+        return np.log(p[:, 1:] / p[:, :1])
+    return np.log(p)
+
+
+def fit_calibration(p_oof: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Temperature scaling fitted on out-of-fold probabilities.
+
+    One scalar ``a = 1 / T`` multiplies the decision values; it is chosen to
+    minimise the log loss of the out-of-fold predictions.  Unlike Platt or
+    matrix scaling it has no bias term, so it corrects over- or
+    under-confidence without moving the model's class prior towards that of
+    the training sources (the prior of the text a user scores is unknown).
+    Returns ``(A, b)``: ``A = a * I`` (``1 x 1`` for two classes) and ``b = 0``.
+    """
+    from scipy.optimize import minimize_scalar
+
+    z = _decision_from_proba(p_oof)
+    classes = np.unique(y)
+    onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(np.float64)
+    if z.shape[1] == 1:
+        onehot = onehot[:, 1:]
+
+    def log_loss(a: float) -> float:
+        p = _proba(a * z)
+        p = p[:, 1:] if z.shape[1] == 1 else p
+        other = 1.0 - p if z.shape[1] == 1 else None
+        eps = 1e-12
+        if other is not None:
+            return float(-np.mean(onehot * np.log(p + eps) + (1 - onehot) * np.log(other + eps)))
+        return float(-np.mean(np.sum(onehot * np.log(p + eps), axis=1)))
+
+    a = float(minimize_scalar(log_loss, bounds=(0.05, 5.0), method="bounded").x)
+    k = z.shape[1]
+    return a * np.eye(k), np.zeros(k)
 
 
 class _CachedFeatures:
@@ -212,11 +271,32 @@ def _oof_proba(
 
 
 def best_threshold(y: np.ndarray, p: np.ndarray, average: str = "binary") -> Tuple[float, float]:
-    """Threshold on `p` maximising F1 (``binary``) or macro-F1 (``macro``); returns (threshold, score)."""
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
-    scores = [f1_score(y, (p >= t).astype(int), average=average, zero_division=0) for t in grid]
-    k = int(np.argmax(scores))
-    return float(grid[k]), float(scores[k])
+    """Threshold on `p` maximising F1 (``binary``) or macro-F1 (``macro``); returns (threshold, score).
+
+    Every cut between two distinct scores is tried, so the choice does not
+    depend on a grid and is the same partition under any monotone
+    recalibration of `p`.  The threshold is the midpoint of the chosen cut.
+    """
+    y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype=np.float64)
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    last = np.flatnonzero(np.append(ps[1:] != ps[:-1], True))  # last index of each tie group
+    # cut k predicts the first last[k] + 1 scores positive; the first cut predicts none
+    tp = np.concatenate([[0.0], np.cumsum(ys)[last]])
+    fp = np.concatenate([[0.0], last + 1]) - tp
+    pos, neg = ys.sum(), len(ys) - ys.sum()
+    fn, tn = pos - tp, neg - fp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1_pos = np.nan_to_num(2 * tp / (2 * tp + fp + fn))
+        f1_neg = np.nan_to_num(2 * tn / (2 * tn + fn + fp))
+    score = f1_pos if average == "binary" else (f1_pos + f1_neg) / 2
+    k = int(np.argmax(score))
+    if k == 0:
+        return float(ps[0] + 1e-9), float(score[0])  # flag nothing
+    end = last[k - 1]
+    nxt = ps[end + 1] if end + 1 < len(ps) else 0.0
+    return float((ps[end] + nxt) / 2), float(score[k])
 
 
 def _fit_binary(
@@ -228,33 +308,63 @@ def _fit_binary(
     verbose: bool,
     name: str,
 ) -> Tuple[_Model, float, np.ndarray]:
-    """Choose C and the threshold on out-of-fold predictions of the in-domain sources; fit on all.
+    """Choose C, calibration and threshold on out-of-fold predictions; fit on all.
 
     `make(C)` returns an unfitted model.  Each C in ``cfg.C_grid`` is scored by the
-    best (macro-)F1 over thresholds of its out-of-fold predictions.
+    best (macro-)F1 over thresholds of its out-of-fold predictions on the
+    in-domain sources.  Temperature scaling is fitted on those same
+    out-of-fold predictions (public corpora only, not our own sentences), and
+    the threshold is chosen on the calibrated ones.  Returns
+    the fitted, calibrated model, the threshold and the calibrated
+    out-of-fold probabilities of the positive class.
     """
     w = _sample_weight(data, cfg)
     mask = np.isin(data.sources, list(in_domain))
     y = data.labels[mask].astype(int)
     best = None
     for c in cfg.C_grid:
-        oof = _oof_proba(lambda: make(c), data, cfg, w)[:, 1]
-        th, score = best_threshold(y, oof[mask], average)
+        oof = _oof_proba(lambda: make(c), data, cfg, w)
+        _, score = best_threshold(y, oof[mask, 1], average)
         if best is None or score > best[0]:
-            best = (score, c, th, oof)
-    score, c, th, oof = best
-    _log(f"  {name}: C={c}, threshold {th:.2f} (out-of-fold {average} F1 {score:.3f} on "
-         f"{', '.join(sorted(set(in_domain)))})", verbose)
-    return make(c).fit(data, w), th, oof
+            best = (score, c, oof)
+    _, c, oof = best
+    # calibrated on the public corpora only: our own sentences are cleaner than real news
+    public = mask & (data.sources != "own")
+    calibration = fit_calibration(oof[public], data.labels[public].astype(int))
+    oof_cal = _proba(_apply(calibration, _decision_from_proba(oof)))[:, 1]
+    th, score = best_threshold(y, oof_cal[mask], average)
+    _log(f"  {name}: C={c}, temperature {1 / calibration[0][0, 0]:.2f}, threshold {th:.2f} "
+         f"(out-of-fold {average} F1 {score:.3f} on {', '.join(sorted(set(in_domain)))})", verbose)
+    model = make(c).fit(data, w)
+    model.calibration = calibration
+    return model, th, oof_cal
+
+
+def _fit_attribution(
+    make: Callable[[float], _Model], data: TrainingData, cfg: TrainConfig, w: np.ndarray, verbose: bool
+) -> Tuple[np.ndarray, _Model]:
+    """Fit the attribution model, temperature-scaled on out-of-fold PolNeAR train predictions.
+
+    Returns the calibrated out-of-fold probabilities and the fitted model.
+    """
+    oof = _oof_proba(lambda: make(cfg.C_attribution), data, cfg, w)
+    mask = data.sources == "polnear-train"
+    calibration = fit_calibration(oof[mask], data.labels[mask])
+    _log(f"  attribution: temperature {1 / calibration[0][0, 0]:.2f} (out-of-fold PolNeAR train)", verbose)
+    model = make(cfg.C_attribution).fit(data, w)
+    model.calibration = calibration
+    return _proba(_apply(calibration, _decision_from_proba(oof))), model
 
 
 def _head(model: _Model) -> LinearHead:
+    """The model as a :class:`LinearHead`, calibration folded into its weights."""
     clf = model.clf
-    return LinearHead(
-        [c.item() if hasattr(c, "item") else c for c in clf.classes_],
-        np.asarray(clf.coef_, dtype=np.float64),
-        np.asarray(clf.intercept_, dtype=np.float64),
-    )
+    coef = np.asarray(clf.coef_, dtype=np.float64)
+    intercept = np.asarray(clf.intercept_, dtype=np.float64)
+    if model.calibration is not None:
+        A, b = model.calibration
+        coef, intercept = A @ coef, A @ intercept + b
+    return LinearHead([c.item() if hasattr(c, "item") else c for c in clf.classes_], coef, intercept)
 
 
 # -------------------------------------------------------------------- train
@@ -300,8 +410,7 @@ def train_bundle(
     _log("attribution: PolNeAR train, own", verbose)
     at = attribution_data(root)
     w = _sample_weight(at, cfg)
-    at_oof = _oof_proba(lambda: make(cfg.C_attribution), at, cfg, w)
-    at_model = make(cfg.C_attribution).fit(at, w)
+    at_oof, at_model = _fit_attribution(make, at, cfg, w, verbose)
 
     # unattributed_causal threshold: out-of-fold scores on our own sentences,
     # the only data labelled for both causality and attribution.
