@@ -87,7 +87,49 @@ import threading
 import warnings
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+
+def _import_punkt():
+    """nltk's Punkt module, without running ``nltk/__init__``.
+
+    ``import nltk`` loads most of nltk (and scipy.stats, scikit-learn and
+    pandas when they are installed): about 3 s and 170 MB, for a module that
+    needs none of it.  Unless the caller has imported nltk already, the Punkt
+    module is loaded under stand-in parent packages and every ``nltk`` module
+    this adds is then removed from ``sys.modules`` again, so the copy is
+    private to rhetorix and a later ``import nltk`` by the caller is a normal,
+    complete import.  Any failure falls back to the ordinary import.
+    """
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    if "nltk" in sys.modules:
+        return importlib.import_module("nltk.tokenize.punkt")
+    before = set(sys.modules)
+    try:
+        spec = importlib.util.find_spec("nltk")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("nltk is not installed")
+        for name, sub in (("nltk", ""), ("nltk.tokenize", "tokenize")):
+            stub = types.ModuleType(name)
+            stub.__path__ = [os.path.join(p, sub) if sub else p for p in spec.submodule_search_locations]
+            sys.modules[name] = stub
+        return importlib.import_module("nltk.tokenize.punkt")
+    except Exception:
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+        return importlib.import_module("nltk.tokenize.punkt")
+    finally:
+        for name in set(sys.modules) - before:
+            if name == "nltk" or name.startswith("nltk."):
+                del sys.modules[name]
+
+
+_punkt = _import_punkt()
+PunktParameters = _punkt.PunktParameters
+PunktSentenceTokenizer = _punkt.PunktSentenceTokenizer
 
 __all__ = [
     "FORMAT_VERSION",

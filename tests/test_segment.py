@@ -887,3 +887,41 @@ def test_shipped_parameters_are_reproducible(tmp_path):
     out = tmp_path / "punkt_en.json"
     assert _load_trainer().main(["--corpora", str(root), "--output", str(out)]) == 0
     assert out.read_bytes() == PARAMS_FILE.read_bytes()
+
+
+# ------------------------------------------------------- private Punkt import
+_PRIVATE_IMPORT = """
+import sys
+import rhetorix
+doc = rhetorix.load().score_document("Mr. Smith went to Washington. He stayed.")
+assert len(doc.sentences) == 2, doc.sentences
+assert not any(m == "nltk" or m.startswith("nltk.") for m in sys.modules), "nltk left in sys.modules"
+import nltk  # the caller's own import must be complete and normal
+from nltk.tokenize import punkt, word_tokenize
+assert nltk.tokenize.punkt is punkt and callable(word_tokenize)
+print("ok")
+"""
+
+_NLTK_FIRST = """
+import nltk
+import rhetorix
+from rhetorix import segment
+assert segment.PunktSentenceTokenizer is nltk.tokenize.punkt.PunktSentenceTokenizer
+print(len(rhetorix.load().score_document("Dr. Smith came. He left.").sentences))
+"""
+
+
+def test_punkt_is_imported_privately(subprocess_env):
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", _PRIVATE_IMPORT], capture_output=True, text=True,
+                          env=subprocess_env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_nltk_imported_first_is_reused(subprocess_env):
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", _NLTK_FIRST], capture_output=True, text=True,
+                          env=subprocess_env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "2", proc.stderr
