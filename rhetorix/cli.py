@@ -20,7 +20,7 @@ class UserError(Exception):
     """A mistake the user can fix; printed without a traceback."""
 
 
-def _read_input(name: Optional[str], encoding: str) -> str:
+def _read_input(name: Optional[str], encoding: str, errors: str = "strict") -> str:
     if name in (None, "-"):
         data = sys.stdin.buffer.read()
         label = "<stdin>"
@@ -37,12 +37,14 @@ def _read_input(name: Optional[str], encoding: str) -> str:
         except OSError as exc:
             raise UserError(f"{name}: cannot read ({exc.strerror or exc})") from None
         label = name
+        if not data:
+            raise UserError(f"{name}: empty file (0 bytes)")
     try:
-        text = data.decode(encoding)
+        text = data.decode(encoding, errors)
     except UnicodeDecodeError as exc:
         raise UserError(
             f"{label}: cannot decode as {encoding} at byte {exc.start} ({exc.reason}); "
-            "pass --encoding with the file's encoding"
+            "pass --encoding with the file's encoding, or --encoding-errors replace"
         ) from None
     except LookupError:
         raise UserError(f"unknown encoding {encoding!r}") from None
@@ -96,7 +98,7 @@ def _cmd_score(args) -> int:
     from .persist import BundleError
     from .scorer import load
 
-    text = _read_input(args.file, args.encoding)
+    text = _read_input(args.file, args.encoding, args.encoding_errors)
     try:
         scorer = load(args.model, lexicon_dir=args.lexicon_dir)
     except (BundleError, FileNotFoundError, ValueError) as exc:
@@ -191,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
     p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
     p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
+    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
+                   help="undecodable bytes: an error naming the byte offset (strict, default) "
+                        "or U+FFFD replacement characters (replace)")
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser(

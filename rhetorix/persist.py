@@ -4,13 +4,16 @@ A bundle is a folder::
 
     manifest.json      format version, versions, corpora, thresholds, featurizer
                        settings, and the sha256 of every other file
+    manifest.sha256    the sha256 of manifest.json, so that no byte of any file
+                       can change unnoticed
     weights.npz        one coefficient matrix and intercept per model (numpy,
                        loaded with ``allow_pickle=False``)
     lexicons/*.txt     the cue lexicons the models were trained with
 
 Nothing in a bundle is unpickled or executed: the manifest is JSON, the weights
 are plain numeric arrays and the lexicons are text.  Every file's sha256 is
-checked on load, and a bundle from a newer format version is refused.
+checked on load, and a bundle of another format version is refused.  The
+checksums detect damage and accidental edits, not forgery (see SECURITY.md).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from .cues import LEXICON_KINDS, Lexicon, read_lexicon_file
 
 __all__ = ["Bundle", "LinearHead", "BundleError", "save_bundle", "load_bundle", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: manifest.sha256 added
 MODEL_NAMES = ("opinion", "causal", "attribution")
 PathLike = Union[str, os.PathLike]
 
@@ -142,9 +145,9 @@ def save_bundle(
             "files": {f: _sha256(path / f) for f in files},
         }
     )
-    with open(path / "manifest.json", "w", encoding="utf-8") as fh:
-        json.dump(full, fh, indent=2, sort_keys=True)
-        fh.write("\n")
+    data = (json.dumps(full, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    (path / "manifest.json").write_bytes(data)
+    (path / "manifest.sha256").write_text(hashlib.sha256(data).hexdigest() + "\n", encoding="ascii")
     return path
 
 
@@ -176,20 +179,33 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
     if not mpath.is_file():
         raise BundleError(f"{path}: not a rhetorix model bundle (manifest.json missing)")
     try:
-        with open(mpath, encoding="utf-8") as fh:
-            manifest = json.load(fh)
+        data = mpath.read_bytes()
+        manifest = json.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"{mpath}: unreadable manifest ({exc})") from None
     if not isinstance(manifest, dict):
         raise BundleError(f"{mpath}: manifest must be a JSON object")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise BundleError(f"{mpath}: missing or invalid format_version {version!r}")
     if version > FORMAT_VERSION:
         raise BundleError(
             f"{path}: bundle format version {version} is newer than this rhetorix supports "
             f"({FORMAT_VERSION}); upgrade rhetorix"
         )
+    if version < FORMAT_VERSION:
+        raise BundleError(
+            f"{path}: bundle format version {version} is older than this rhetorix reads "
+            f"({FORMAT_VERSION}); retrain it with `rhetorix train`"
+        )
+    try:
+        expected = (path / "manifest.sha256").read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise BundleError(f"{path}: file manifest.sha256 is missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{path}: unreadable manifest.sha256 ({exc})") from None
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise BundleError(f"{path}: checksum mismatch for manifest.json; the file was changed or damaged")
     files = manifest.get("files")
     if not isinstance(files, dict) or "weights.npz" not in files:
         raise BundleError(f"{mpath}: manifest lists no files")
@@ -231,4 +247,8 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
             raise BundleError(f"{mpath}: lexicon {kind} is not listed in the manifest")
         lex_entries[kind] = read_lexicon_file(f)
     thresholds = manifest.get("thresholds", {})
+    if not isinstance(thresholds, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in thresholds.values()
+    ):
+        raise BundleError(f"{mpath}: thresholds must be a mapping of names to numbers")
     return Bundle(heads, Lexicon(lex_entries), manifest, path, dict(thresholds))

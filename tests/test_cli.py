@@ -292,6 +292,31 @@ def test_main_errors(monkeypatch, capsys, tmp_path, bad_file):
     assert "nolex" in capsys.readouterr().err
 
 
+def test_main_file_problems_each_give_one_clear_message(monkeypatch, capsys, tmp_path, bad_file):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert run_main(["score", empty], monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty file (0 bytes)" in err and "Traceback" not in err
+    # undecodable bytes: the error names the file and the byte offset; replace scores anyway
+    assert run_main(["score", bad_file], monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert str(bad_file) in err and "at byte" in err
+    assert run_main(["score", "--encoding-errors", "replace", "--format", "jsonl", bad_file], monkeypatch) == 0
+    assert "\ufffd" in "".join(r["text"] for r in parse_jsonl(capsys.readouterr().out))
+    # no read permission (simulated: the tests may run as root, who can read anything)
+    locked = tmp_path / "locked.txt"
+    locked.write_text("Secret.", encoding="utf-8")
+
+    def deny(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(locked), "read_bytes", deny)
+    assert run_main(["score", locked], monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "permission denied" in err
+
+
 def test_main_damaged_model(monkeypatch, capsys, tmp_path):
     (tmp_path / "manifest.json").write_text("not json", encoding="utf-8")
     assert run_main(["score", "--model", tmp_path], monkeypatch, b"Hi.") == 1

@@ -60,7 +60,16 @@ def read_manifest(path):
 
 
 def write_manifest(path, manifest):
-    (path / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    """Rewrite the manifest *and* its checksum file, as a deliberate edit would."""
+    data = json.dumps(manifest, indent=2).encode("utf-8")
+    (path / "manifest.json").write_bytes(data)
+    (path / "manifest.sha256").write_text(_sha256_bytes(data) + "\n", encoding="ascii")
+
+
+def _sha256_bytes(data):
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def rehash(path, name):
@@ -104,7 +113,7 @@ def test_shipped_manifest_lists_every_bundle_file():
     on_disk = {
         p.relative_to(path).as_posix()
         for p in path.rglob("*")
-        if p.is_file() and p.name != "manifest.json" and "__pycache__" not in p.parts
+        if p.is_file() and p.name not in ("manifest.json", "manifest.sha256") and "__pycache__" not in p.parts
     }
     assert on_disk == set(m["files"])
     for name, digest in m["files"].items():
@@ -127,6 +136,52 @@ def _expect_error(path, *fragments):
     with pytest.raises(BundleError):
         rhetorix.load(path)
     return msg
+
+
+def _bundle_files(path):
+    return sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_one_flipped_byte_in_any_file_is_refused(bundle_copy, where):
+    names = _bundle_files(bundle_copy)
+    assert {"manifest.json", "manifest.sha256", "weights.npz"} <= set(names)
+    for name in names:
+        f = bundle_copy / name
+        original = f.read_bytes()
+        pos = {"start": 0, "middle": len(original) // 2, "end": len(original) - 1}[where]
+        flip_byte(f, pos)
+        with pytest.raises(BundleError):
+            load_bundle(bundle_copy)
+        f.write_bytes(original)
+    load_bundle(bundle_copy)  # restored: loads again
+
+
+def test_changed_threshold_in_manifest_is_refused(bundle_copy):
+    # a valid manifest with one threshold changed, its checksum file left alone
+    m = read_manifest(bundle_copy)
+    m.setdefault("thresholds", {})["opinion"] = 0.0
+    (bundle_copy / "manifest.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
+    _expect_error(bundle_copy, "checksum", "manifest.json")
+
+
+def test_missing_manifest_checksum(bundle_copy):
+    (bundle_copy / "manifest.sha256").unlink()
+    _expect_error(bundle_copy, "manifest.sha256", "missing")
+
+
+def test_older_format_version(bundle_copy):
+    m = read_manifest(bundle_copy)
+    m["format_version"] = 1
+    write_manifest(bundle_copy, m)
+    _expect_error(bundle_copy, "older", "retrain")
+
+
+def test_bad_thresholds(bundle_copy):
+    m = read_manifest(bundle_copy)
+    m["thresholds"] = {"opinion": "high"}
+    write_manifest(bundle_copy, m)
+    _expect_error(bundle_copy, "thresholds")
 
 
 def test_flipped_byte_in_weights(bundle_copy):
@@ -192,7 +247,7 @@ def test_newer_format_version(bundle_copy):
     _expect_error(bundle_copy, "999", "format version")
 
 
-@pytest.mark.parametrize("value", [0, -1, "1", None, 1.5])
+@pytest.mark.parametrize("value", [0, -1, "1", None, 1.5, True])
 def test_invalid_format_version(bundle_copy, value):
     m = read_manifest(bundle_copy)
     m["format_version"] = value
@@ -206,7 +261,7 @@ def test_manifest_not_json(bundle_copy):
 
 
 def test_manifest_not_utf8(bundle_copy):
-    (bundle_copy / "manifest.json").write_bytes(b'{"format_version": 1, "x": "\xff\xfe"}')
+    (bundle_copy / "manifest.json").write_bytes(b'{"format_version": 2, "x": "\xff\xfe"}')
     _expect_error(bundle_copy, "manifest")
 
 
