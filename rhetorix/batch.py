@@ -255,6 +255,9 @@ def iter_records(
         raise BatchError(f"unknown input format {input_format!r}; expected one of {INPUT_FORMATS}")
     for path, rid in _expand(inputs):
         fmt = _format_of(path, input_format)
+        if path != "-" and os.path.getsize(path) == 0:
+            yield Record(path, None, rid, error="empty file (0 bytes)")
+            continue
         try:
             if fmt == "txt":
                 yield from _read_txt(path, rid or path, encoding, encoding_errors)

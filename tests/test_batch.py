@@ -189,6 +189,17 @@ def test_csv_missing_column_and_bad_row(tmp_path, capsys):
     assert err["line"] == 3 and "expected 2 fields" in err["reason"]
 
 
+def test_empty_input_file_is_reported(tmp_path, capsys):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    good = write_jsonl(tmp_path / "good.jsonl", DOCS[:1])
+    out = tmp_path / "out.jsonl"
+    code, res = run_cli([empty, good, "-o", out], capsys)
+    assert code == 3 and [r["id"] for r in read_jsonl(out)] == ["a"]
+    [err] = read_jsonl(Path(str(out) + ".errors.jsonl"))
+    assert err["input"] == str(empty) and err["reason"] == "empty file (0 bytes)"
+
+
 def test_missing_input_is_a_usage_error(tmp_path, capsys):
     code, res = run_cli([tmp_path / "nope.jsonl", "-o", tmp_path / "o.jsonl"], capsys)
     assert code == 2 and "no such file" in res.err
