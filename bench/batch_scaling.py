@@ -55,20 +55,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # benchmark this checkout, installed or not
+from _common import REPO, machine_info, news_files  # noqa: E402  (puts this checkout on sys.path)
 
-import rhetorix  # noqa: E402
 from rhetorix.corpora import find_corpora, read_own  # noqa: E402
 
 MB = 2**20
@@ -101,34 +96,11 @@ Docs = List[Tuple[str, str]]  # (name, text)
 Run = Dict[str, object]
 
 
-# --------------------------------------------------------------- machine
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_info() -> Dict[str, object]:
-    """Platform, CPU count, Python and library versions."""
-    return {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": _version("numpy"),
-        "joblib": _version("joblib"),
-        "rhetorix": rhetorix.__version__,
-    }
-
-
 # ---------------------------------------------------------------- inputs
 def news_documents(root: Path) -> Tuple[Docs, str]:
     """Whole PolNeAR article texts (train, then dev), in sorted file order."""
-    docs: Docs = []
-    for split in ("train", "dev"):
-        folder = root / "polnear" / split / "text"
-        if folder.is_dir():
-            docs += [(f.name, f.read_text(encoding="utf-8")) for f in sorted(folder.glob("*.txt"))]
+    files = news_files(root, ("polnear/train/text", "polnear/dev/text"))
+    docs = [(f.name, f.read_text(encoding="utf-8")) for f in files]
     docs = [(name, text) for name, text in docs if text.strip()]
     return docs, f"PolNeAR article texts in {root} ({len(docs)} articles, train then dev)"
 
@@ -340,7 +312,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> Dict[str, object]:
     """All measurements; the returned dict is what --json writes."""
     docs, source = load_documents()
-    res: Dict[str, object] = {"machine": machine_info(), "source": source, "repeat": args.repeat,
+    res: Dict[str, object] = {"machine": machine_info(("numpy", "joblib")), "source": source, "repeat": args.repeat,
                               "targets": TARGETS}
     print_header(res)
     with tempfile.TemporaryDirectory(prefix="rhetorix-batch-bench-") as tmp_name:

@@ -49,20 +49,16 @@ import argparse
 import gc
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # benchmark this checkout, installed or not
+from _common import REPO, machine_info, news_files  # noqa: E402  (puts this checkout on sys.path)
 
 import rhetorix  # noqa: E402
 from rhetorix.corpora import find_corpora, read_own  # noqa: E402
@@ -88,44 +84,12 @@ TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 Scorer = Callable[[List[str]], object]
 
 
-# --------------------------------------------------------------- machine
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_info() -> Dict[str, object]:
-    """Platform, Python and library versions, CPU count."""
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "numpy": _version("numpy"),
-        "scikit-learn": _version("scikit-learn"),
-        "textblob": _version("textblob"),
-        "rhetorix": rhetorix.__version__,
-    }
-
-
 # ------------------------------------------------------------- sentences
-def _news_files(root: Path) -> List[Path]:
-    """News article files in the corpora, in a fixed order."""
-    folders = [
-        root / "polnear" / "train" / "text",
-        root / "polnear" / "dev" / "text",
-        root / "semeval2020-ptc" / "train-articles",
-    ]
-    return [f for d in folders if d.is_dir() for f in sorted(d.glob("*.txt"))]
-
-
 def news_sentences(root: Path, n: int) -> Tuple[List[str], str]:
     """First `n` sentences of the news articles under `root` (fewer if they run out)."""
     out: List[str] = []
     used: Dict[str, int] = {}
-    for path in _news_files(root):
+    for path in news_files(root):
         text = path.read_text(encoding="utf-8")
         for start, end in segment_spans(text):
             if text[start:end].strip():
@@ -376,7 +340,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> Dict[str, object]:
     """Run every measurement and return the figures."""
-    info = machine_info()
+    info = machine_info(("numpy", "scikit-learn", "textblob"))
     sents, sent_info = load_sentences(args.n)
     print_header(info, sent_info, args)
 
