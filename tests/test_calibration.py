@@ -3,11 +3,23 @@
 import numpy as np
 import pytest
 
-from rhetorix.calibration import expected_calibration_error, plot_reliability, reliability, top_label
+from rhetorix.calibration import (
+    expected_calibration_error,
+    plot_reliability,
+    reliability,
+    top_label,
+)
 from rhetorix.corpora import read_own
 from rhetorix.cues import Lexicon
 from rhetorix.featurize import featurize
-from rhetorix.training import TrainConfig, TrainingData, _CachedFeatures, _head, _Model, fit_calibration
+from rhetorix.training import (
+    TrainConfig,
+    TrainingData,
+    _CachedFeatures,
+    _head,
+    _Model,
+    fit_calibration,
+)
 
 
 def test_ece_is_small_for_calibrated_and_large_for_overconfident_probabilities():

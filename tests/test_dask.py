@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 dd = pytest.importorskip("dask.dataframe", reason="dask extra not installed")
 distributed = pytest.importorskip("distributed", reason="dask extra not installed")
 pd = pytest.importorskip("pandas", reason="dask extra not installed")
 
+from test_batch import many_docs, write_jsonl  # noqa: E402  (tests/ is on sys.path)
+
 import rhetorix  # noqa: E402
 from rhetorix.batch import run_batch  # noqa: E402
 from rhetorix.dask import score_dataframe, score_partition  # noqa: E402
 from rhetorix.output import DOCUMENT_COLUMNS  # noqa: E402
-
-from test_batch import many_docs, write_jsonl  # noqa: E402  (tests/ is on sys.path)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from rhetorix.cues import Lexicon
-from rhetorix.features import CueFeatures, NgramFeatures, SentenceFeaturizer, StyleFeatures
+from rhetorix.features import (
+    CueFeatures,
+    NgramFeatures,
+    SentenceFeaturizer,
+    StyleFeatures,
+)
 
 OPINION = [
     "I think this reckless budget is a disgrace.",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from timing import best_time  # tests/ is on sys.path
 
 import rhetorix
 from rhetorix import cli
@@ -62,20 +62,11 @@ def test_odd_characters_through_the_cli(monkeypatch, capsys, tmp_path):
 
 
 # ------------------------------------------------------------ linear time
-def _best_time(f, repeat: int = 2) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def _ratio(make, score, small: int) -> float:
     """Time(10 x size) / time(size); about 10 when linear, about 100 when quadratic."""
     a, b = make(small), make(10 * small)
     score(a)  # warm-up
-    return _best_time(lambda: score(b)) / _best_time(lambda: score(a))
+    return best_time(lambda: score(b)) / best_time(lambda: score(a))
 
 
 @pytest.mark.slow

@@ -25,6 +25,8 @@ except ImportError:  # running from a fresh clone without an install
     sys.path.insert(0, str(REPO_ROOT))
     import rhetorix.segment as segment
 
+from timing import best_time  # tests/ is on sys.path
+
 from rhetorix.segment import SentenceSegmenter, load_abbreviations, segment_spans
 
 PARAMS_FILE = REPO_ROOT / "rhetorix" / "resources" / "punkt_en.json"
@@ -611,15 +613,6 @@ def test_long_text_without_boundaries(seg):
     assert all(e - s <= segment._WINDOW for s, e in spans)
 
 
-def _best_time(fn, repeats=2):
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 @pytest.mark.parametrize(
     "unit",
     [
@@ -641,8 +634,8 @@ def _best_time(fn, repeats=2):
 def test_linear_time(seg, unit):
     small = (unit * (8_000 // len(unit) + 1))[:8_000]
     large = (unit * (32_000 // len(unit) + 1))[:32_000]
-    t_small = _best_time(lambda: seg.span_tokenize(small))
-    t_large = _best_time(lambda: seg.span_tokenize(large))
+    t_small = best_time(lambda: seg.span_tokenize(small))
+    t_large = best_time(lambda: seg.span_tokenize(large))
     # 4x the input; quadratic behaviour would cost ~16x
     assert t_large < 8 * t_small + 0.05, (t_small, t_large)
 

@@ -6,7 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
-from rhetorix.training import _decision_from_proba, _proba, best_threshold, fit_calibration
+from rhetorix.training import (
+    _decision_from_proba,
+    _proba,
+    best_threshold,
+    fit_calibration,
+)
 
 
 @settings(max_examples=300, deadline=None)
