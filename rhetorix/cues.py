@@ -51,7 +51,7 @@ _MIN_PREFIX = 4
 
 def tokenize_spans(text: str) -> List[Tuple[int, int]]:
     """Return ``(start, end)`` offsets of the word and punctuation tokens of `text`."""
-    return [m.span() for m in _TOKEN_RE.finditer(text)]
+    return tokens(text)[0]
 
 
 def tokens(text: str) -> Tuple[List[Tuple[int, int]], List[str]]:

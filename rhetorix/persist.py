@@ -68,13 +68,17 @@ class LinearHead:
 
     def proba_from_decision(self, z: np.ndarray) -> np.ndarray:
         """Class probabilities from ``X @ coef.T`` (without the intercept)."""
-        z = z + self.intercept
-        if len(self.classes) == 2:
-            p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -500, 500)))
-            return np.column_stack([1.0 - p, p])
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return probabilities(z + self.intercept)
+
+
+def probabilities(z: np.ndarray) -> np.ndarray:
+    """Class probabilities from decision values of shape ``(n, 1)`` (two classes: sigmoid,
+    returned as two columns) or ``(n, k)`` (softmax)."""
+    if z.shape[1] == 1:
+        p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -500, 500)))
+        return np.column_stack([1.0 - p, p])
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 @dataclass

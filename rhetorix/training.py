@@ -31,7 +31,7 @@ from sklearn.model_selection import GroupKFold
 from . import corpora as C
 from .cues import Lexicon
 from .features import SentenceFeaturizer
-from .persist import LinearHead, save_bundle
+from .persist import LinearHead, probabilities, save_bundle
 
 __all__ = ["TrainConfig", "train_bundle", "TrainingData", "best_threshold"]
 
@@ -163,7 +163,7 @@ class _Model:
 
     def predict_proba(self, texts: List[str]) -> np.ndarray:
         z = np.asarray(self.clf.decision_function(self.features.transform(texts)), dtype=np.float64)
-        return _proba(_apply(self.calibration, z.reshape(len(texts), -1)))
+        return probabilities(_apply(self.calibration, z.reshape(len(texts), -1)))
 
 
 def _apply(calibration: Optional[Tuple[np.ndarray, np.ndarray]], z: np.ndarray) -> np.ndarray:
@@ -171,15 +171,6 @@ def _apply(calibration: Optional[Tuple[np.ndarray, np.ndarray]], z: np.ndarray) 
         return z
     A, b = calibration
     return z @ A.T + b
-
-
-def _proba(z: np.ndarray) -> np.ndarray:
-    """Probabilities from decision values: sigmoid for one column, softmax for more."""
-    if z.shape[1] == 1:
-        p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -500, 500)))
-        return np.column_stack([1.0 - p, p])
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _decision_from_proba(p: np.ndarray) -> np.ndarray:
@@ -203,19 +194,10 @@ def fit_calibration(p_oof: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.nd
     from scipy.optimize import minimize_scalar
 
     z = _decision_from_proba(p_oof)
-    classes = np.unique(y)
-    onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(np.float64)
-    if z.shape[1] == 1:
-        onehot = onehot[:, 1:]
+    onehot = (np.asarray(y)[:, None] == np.unique(y)[None, :]).astype(np.float64)
 
     def log_loss(a: float) -> float:
-        p = _proba(a * z)
-        p = p[:, 1:] if z.shape[1] == 1 else p
-        other = 1.0 - p if z.shape[1] == 1 else None
-        eps = 1e-12
-        if other is not None:
-            return float(-np.mean(onehot * np.log(p + eps) + (1 - onehot) * np.log(other + eps)))
-        return float(-np.mean(np.sum(onehot * np.log(p + eps), axis=1)))
+        return float(-np.mean(np.sum(onehot * np.log(probabilities(a * z) + 1e-12), axis=1)))
 
     a = float(minimize_scalar(log_loss, bounds=(0.05, 5.0), method="bounded").x)
     k = z.shape[1]
@@ -331,7 +313,7 @@ def _fit_binary(
     # calibrated on the public corpora only: our own sentences are cleaner than real news
     public = mask & (data.sources != "own")
     calibration = fit_calibration(oof[public], data.labels[public].astype(int))
-    oof_cal = _proba(_apply(calibration, _decision_from_proba(oof)))[:, 1]
+    oof_cal = probabilities(_apply(calibration, _decision_from_proba(oof)))[:, 1]
     th, score = best_threshold(y, oof_cal[mask], average)
     _log(f"  {name}: C={c}, temperature {1 / calibration[0][0, 0]:.2f}, threshold {th:.2f} "
          f"(out-of-fold {average} F1 {score:.3f} on {', '.join(sorted(set(in_domain)))})", verbose)
@@ -353,7 +335,7 @@ def _fit_attribution(
     _log(f"  attribution: temperature {1 / calibration[0][0, 0]:.2f} (out-of-fold PolNeAR train)", verbose)
     model = make(cfg.C_attribution).fit(data, w)
     model.calibration = calibration
-    return _proba(_apply(calibration, _decision_from_proba(oof))), model
+    return probabilities(_apply(calibration, _decision_from_proba(oof))), model
 
 
 def _head(model: _Model) -> LinearHead:

@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
+from rhetorix.persist import probabilities as _proba
 from rhetorix.training import (
     _decision_from_proba,
-    _proba,
     best_threshold,
     fit_calibration,
 )
