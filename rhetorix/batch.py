@@ -246,14 +246,31 @@ def iter_records(
         ``strict`` rejects records with undecodable bytes; ``replace`` decodes
         them as U+FFFD.
 
-    Yields
+    Returns
+    -------
+    iterator of Record
+        Lazily read; each with `text` set, or `error` set for a rejected record.
+
+    Raises
     ------
-    Record
-        With `text` set, or `error` set for a rejected record.
+    BatchError
+        At once, for an unknown format or a missing or unreadable input path.
     """
     if input_format not in INPUT_FORMATS:
         raise BatchError(f"unknown input format {input_format!r}; expected one of {INPUT_FORMATS}")
-    for path, rid in _expand(inputs):
+    return _records(_expand(inputs), id_field, text_field, input_format, encoding, encoding_errors)
+
+
+def _records(
+    files: Sequence[Tuple[str, Optional[str]]],
+    id_field: str,
+    text_field: str,
+    input_format: str,
+    encoding: str,
+    encoding_errors: str,
+) -> Iterator[Record]:
+    """The records of already expanded inputs (see :func:`iter_records`)."""
+    for path, rid in files:
         fmt = _format_of(path, input_format)
         if path != "-" and os.path.getsize(path) == 0:
             yield Record(path, None, rid, error="empty file (0 bytes)")
@@ -629,20 +646,11 @@ def _save_state(path: str, state: Dict[str, object]) -> None:
     os.replace(tmp, path)  # atomic: a kill leaves the old state or the new one
 
 
-def _total_bytes(inputs: Sequence[str]) -> Optional[int]:
-    total = 0
-    for name in inputs:
-        if name == "-" or name.endswith(".gz"):
-            return None
-        p = Path(name)
-        if p.is_dir():
-            files = [f for f in p.rglob("*") if f.is_file()]
-            if any(f.name.endswith(".gz") for f in files):
-                return None
-            total += sum(f.stat().st_size for f in files if f.name.endswith(".txt"))
-        elif p.is_file():
-            total += p.stat().st_size
-    return total or None
+def _total_bytes(files: Sequence[Tuple[str, Optional[str]]]) -> Optional[int]:
+    """Input size in bytes, when it measures the text to read (no stdin, no gzip)."""
+    if any(path == "-" or path.endswith(".gz") for path, _ in files):
+        return None
+    return sum(os.path.getsize(path) for path, _ in files) or None
 
 
 def run_batch(
@@ -706,7 +714,9 @@ def run_batch(
     options = {"inputs": list(inputs), "level": level, "id_field": id_field, "text_field": text_field,
                "input_format": input_format, "encoding": encoding, "encoding_errors": encoding_errors,
                "errors": errors}
-    _expand(inputs)  # fail early on missing inputs
+    if input_format not in INPUT_FORMATS:
+        raise BatchError(f"unknown input format {input_format!r}; expected one of {INPUT_FORMATS}")
+    files = _expand(inputs)  # once, and before anything is written: a missing input fails early
     _scorer(model, lexicon_dir)  # and on a bad model, before any worker starts
     state: Dict[str, object] = {"version": RESUME_VERSION, "options": options, "records": 0,
                                 "output_bytes": None, "errors_bytes": 0,
@@ -730,12 +740,12 @@ def run_batch(
     summary = BatchSummary(int(state["documents"]), int(state["sentences"]), int(state["rejected"]),
                            output=output, errors=errors)
     done_bytes = int(state["bytes"])
-    bar = _Progress(sys.stderr.isatty() if progress is None else progress, _total_bytes(inputs))
+    bar = _Progress(sys.stderr.isatty() if progress is None else progress, _total_bytes(files))
     try:
         if fmt != "parquet":
             state["output_bytes"], state["errors_bytes"] = out.flush(), err.flush()
             _save_state(state_path, state)
-        records = iter_records(inputs, id_field, text_field, input_format, encoding, encoding_errors)
+        records = _records(files, id_field, text_field, input_format, encoding, encoding_errors)
         for _ in range(int(state["records"])):
             if next(records, None) is None:
                 break
