@@ -524,7 +524,7 @@ class _ParquetSink:
         except ImportError:
             raise BatchError("Parquet output needs the parquet extra: pip install 'rhetorix[parquet]'") from None
         self.pa, self.level, self.rows = pa, level, []
-        types = {"id": pa.string(), "sentence_index": pa.int64(), "sentences": pa.int64(),
+        types = {"id": pa.string(), "sentence_index": pa.int64(), "sentences": pa.int64(), "words": pa.int64(),
                  "causal_claims": pa.int64(), "unattributed_causal_claims": pa.int64(),
                  "text": pa.string(), "start": pa.int64(), "end": pa.int64(), "attribution": pa.string(),
                  "cues": pa.string(), "flag_opinion": pa.bool_(), "flag_causal": pa.bool_(),

@@ -1,4 +1,4 @@
-"""The ``rhetorix`` command: ``score``, ``batch``, ``train`` and ``evaluate``."""
+"""The ``rhetorix`` command: ``score``, ``batch``, ``report``, ``train`` and ``evaluate``."""
 
 from __future__ import annotations
 
@@ -96,11 +96,10 @@ def _write_csv(results, out: TextIO) -> None:
 
 def _cmd_score(args) -> int:
     from .persist import BundleError
-    from .scorer import load
 
     text = _read_input(args.file, args.encoding, args.encoding_errors)
     try:
-        scorer = load(args.model, lexicon_dir=args.lexicon_dir)
+        scorer = _load_scorer(args)
     except (BundleError, FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
     summary = None
@@ -144,6 +143,58 @@ def _cmd_batch(args) -> int:
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
     return summary.exit_code
+
+
+_BATCH_OUTPUT_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
+
+
+def _is_batch_output(name: str) -> bool:
+    base = name[:-3] if name.endswith(".gz") else name
+    return Path(base).suffix.lower() in _BATCH_OUTPUT_SUFFIXES
+
+
+def _cmd_report(args) -> int:
+    from .persist import BundleError
+    from .report import ReportError, document_html, index_html, read_batch_output
+
+    name = args.input
+    if name != "-" and _is_batch_output(name):
+        if not Path(name).is_file():
+            raise UserError(f"{name}: no such file")
+        try:
+            page = index_html(read_batch_output(name), title=args.title)
+        except ReportError as exc:
+            raise UserError(str(exc)) from None
+    else:
+        text = _read_input(name, args.encoding, args.encoding_errors)
+        try:
+            scorer = _load_scorer(args)
+        except (BundleError, FileNotFoundError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        title = args.title or ("rhetorix report" if name == "-" else Path(name).name)
+        page = document_html(scorer.score_document(text), title=title)
+    out = args.output
+    if out is None:
+        out = "-" if name == "-" else str(Path(name[:-3] if name.endswith(".gz") else name).with_suffix(".html"))
+    if out == "-":
+        sys.stdout.write(page)
+        return 0
+    if name != "-" and Path(out).resolve() == Path(name).resolve():
+        raise UserError(f"{out}: refusing to overwrite the input; pass -o")
+    try:
+        Path(out).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    if not args.quiet:
+        print(f"rhetorix: wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _load_scorer(args):
+    """The scorer named by ``--model`` and ``--lexicon-dir``."""
+    from .scorer import load
+
+    return load(args.model, lexicon_dir=args.lexicon_dir)
 
 
 def _cmd_train(args) -> int:
@@ -224,6 +275,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score on this dask.distributed scheduler (needs the dask extra)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     p.set_defaults(func=_cmd_batch)
+
+    p = sub.add_parser(
+        "report", help="an HTML report of an article, or an index page of batch output",
+        description="Write a self-contained HTML page: an article with its sentences tinted by "
+                    "opinion, unattributed causal claims marked and cues highlighted; or, for a "
+                    "rhetorix batch output file (.jsonl, .csv, .parquet), a sortable index comparing "
+                    "its documents.")
+    p.add_argument("input", metavar="INPUT",
+                   help="article text file, - for stdin, or a batch output file")
+    p.add_argument("-o", "--output", metavar="HTML",
+                   help="where to write (default: INPUT with .html; stdout for stdin; - for stdout)")
+    p.add_argument("--title", help="page heading (default: the file name)")
+    p.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
+    p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
+    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
+    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
+                   help="undecodable bytes: an error (strict, default) or U+FFFD (replace)")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not print where the report went")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("train", help="train the three models and save a bundle",
                        description="Train on the shared corpora and data/sentences.tsv; "

@@ -20,11 +20,12 @@ __all__ = ["score_dataframe", "SUMMARY_DTYPES"]
 #: dtype of each added column.
 SUMMARY_DTYPES = {
     "sentences": "int64",
+    "words": "int64",
     "opinion_share": "float64",
     "causal_claims": "int64",
     "unattributed_causal_claims": "int64",
 }
-_EMPTY = {"sentences": 0, "opinion_share": 0.0, "causal_claims": 0, "unattributed_causal_claims": 0}
+_EMPTY = {"sentences": 0, "words": 0, "opinion_share": 0.0, "causal_claims": 0, "unattributed_causal_claims": 0}
 
 
 def _is_missing(value) -> bool:

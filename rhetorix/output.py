@@ -17,7 +17,7 @@ SENTENCE_COLUMNS: List[str] = [
     "unattributed_causal", "flag_opinion", "flag_causal", "flag_unattributed_causal", "cues",
 ]
 #: Fields of a document summary, in order (:attr:`rhetorix.DocumentScore.summary`).
-DOCUMENT_COLUMNS: List[str] = ["sentences", "opinion_share", "causal_claims", "unattributed_causal_claims"]
+DOCUMENT_COLUMNS: List[str] = ["sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims"]
 
 
 def flat_sentence(d: Mapping[str, object]) -> Dict[str, object]:

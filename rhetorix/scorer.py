@@ -80,23 +80,51 @@ class SentenceScore:
 class DocumentScore:
     """Scores for a document: its sentences (offsets into it) and a summary.
 
-    The summary has ``sentences`` (count), ``opinion_share`` (share of sentences
-    flagged as opinion), ``causal_claims`` and ``unattributed_causal_claims``
-    (counts of flagged sentences).
+    The summary has ``sentences`` (count), ``words`` (whitespace-separated
+    words in the sentences), ``opinion_share`` (share of sentences flagged as
+    opinion), ``causal_claims`` and ``unattributed_causal_claims`` (counts of
+    flagged sentences).
+
+    Attributes
+    ----------
+    sentences : list of SentenceScore
+    summary : dict
+    text : str or None
+        The scored text, kept by :meth:`Scorer.score_document` for
+        :meth:`to_html` (not part of :meth:`to_dict`, equality or repr).
     """
 
     sentences: List[SentenceScore]
     summary: Dict[str, Union[int, float]]
+    text: Optional[str] = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> Dict[str, object]:
         """Return a JSON-ready dict."""
         return {"sentences": [s.to_dict() for s in self.sentences], "summary": dict(self.summary)}
+
+    def to_html(self, title: Optional[str] = None, full_page: bool = True) -> str:
+        """The document as a self-contained HTML report (see :mod:`rhetorix.report`).
+
+        Parameters
+        ----------
+        title : str, optional
+            Heading of the report; default "rhetorix report".
+        full_page : bool, default=True
+            A whole HTML page; False gives a fragment to embed (what Jupyter shows).
+        """
+        from .report import document_html
+
+        return document_html(self, title=title, full_page=full_page)
+
+    def _repr_html_(self) -> str:
+        return self.to_html(full_page=False)
 
 
 def _summary(sentences: Sequence[SentenceScore]) -> Dict[str, Union[int, float]]:
     n = len(sentences)
     return {
         "sentences": n,
+        "words": sum(len(s.text.split()) for s in sentences),
         "opinion_share": (sum(s.flags["opinion"] for s in sentences) / n) if n else 0.0,
         "causal_claims": sum(s.flags["causal"] for s in sentences),
         "unattributed_causal_claims": sum(s.flags["unattributed_causal"] for s in sentences),
@@ -271,7 +299,7 @@ class Scorer:
         if self.max_chars is not None:
             spans = [piece for s, e in spans for piece in _pieces(text, s, e, self.max_chars)]
         sents = self._score([text[s:e] for s, e in spans], [s for s, _ in spans])
-        return DocumentScore(sents, _summary(sents))
+        return DocumentScore(sents, _summary(sents), text)
 
     def score_documents(self, texts: Iterable[str]) -> List[DocumentScore]:
         """Score several documents; results in input order."""

@@ -219,7 +219,7 @@ def test_to_dict_keys_and_json(scorer):
             assert set(c) == {"kind", "start", "end", "text"}
     out = json.loads(json.dumps(doc.to_dict()))
     assert set(out) == {"sentences", "summary"}
-    assert set(out["summary"]) == {"sentences", "opinion_share", "causal_claims", "unattributed_causal_claims"}
+    assert set(out["summary"]) == {"sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims"}
 
 
 def test_to_dict_is_a_copy(scorer):
