@@ -29,6 +29,7 @@ import html
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -48,6 +49,8 @@ PAGE_COLOUR = "#ffffff"
 MUTED_COLOUR = "#4a4a4a"
 LINK_COLOUR = "#0b4f9c"
 UNATTRIBUTED_COLOUR = "#a3120f"
+#: Chart bars: sentences flagged as opinion, and the others (3:1 against the page, WCAG non-text).
+CHART_COLOURS = ("#6a1b9a", "#a07d00")
 
 #: Cue kind -> (legend label, short label, colour, CSS text-decoration style).
 CUE_STYLES: Dict[str, Tuple[str, str, str, str]] = {
@@ -229,8 +232,12 @@ _INDEX_JS = """
 """
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Escaped for HTML text and attributes; lone surrogates (not encodable) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", html.escape(str(text), quote=True))
 
 
 def _page(title: str, body: str, js: str, full_page: bool, root_id: str) -> str:
@@ -319,7 +326,7 @@ def _chart(sentences: Sequence["SentenceScore"], prefix: str) -> str:
     bars = []
     for i, s in enumerate(sentences):
         h = max(1.0, 50.0 * s.opinion)
-        fill = CUE_STYLES["opinion_marker"][2] if s.flags["opinion"] else "#c9a227"
+        fill = CHART_COLOURS[0] if s.flags["opinion"] else CHART_COLOURS[1]
         label = f"Sentence {i + 1}: opinion {s.opinion:.0%}"
         if s.flags["unattributed_causal"]:
             label += ", unattributed causal claim"

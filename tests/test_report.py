@@ -6,7 +6,6 @@ for the tests.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
@@ -20,6 +19,7 @@ import pytest
 
 from rhetorix import cli
 from rhetorix.report import (
+    CHART_COLOURS,
     CUE_STYLES,
     LINK_COLOUR,
     MUTED_COLOUR,
@@ -28,7 +28,6 @@ from rhetorix.report import (
     TEXT_COLOUR,
     UNATTRIBUTED_COLOUR,
     ReportError,
-    document_html,
     index_html,
     read_batch_output,
 )
@@ -159,6 +158,13 @@ def test_article_text_is_kept_exactly(scorer, example_doc, example):
     assert "".join(parse(hostile.to_html()).article) == HOSTILE
 
 
+def test_lone_surrogates_do_not_break_the_page(scorer):
+    text = "Prices rose \ud800 because of the drought. Odd \udfff end."
+    page = scorer.score_document(text).to_html()
+    page.encode("utf-8")  # writable as UTF-8
+    assert "".join(parse(page).article) == text.replace("\ud800", "\ufffd").replace("\udfff", "\ufffd")
+
+
 def test_without_the_text_the_sentences_are_joined(example_doc):
     bare = DocumentScore(example_doc.sentences, example_doc.summary)
     assert "".join(parse(bare.to_html()).article) == " ".join(s.text for s in example_doc.sentences)
@@ -251,6 +257,8 @@ def test_contrast_passes_wcag_aa():
             assert _contrast(_hex(colour), bg) >= 4.5, colour  # cue labels are text
     for colour in (LINK_COLOUR, MUTED_COLOUR, TEXT_COLOUR):
         assert _contrast(_hex(colour), _hex(PAGE_COLOUR)) >= 4.5
+    for colour in CHART_COLOURS:  # graphics: 3:1
+        assert _contrast(_hex(colour), _hex(PAGE_COLOUR)) >= 3.0
 
 
 def test_the_contrast_check_can_fail():
