@@ -105,7 +105,8 @@ def _css() -> str:
 .rhx-report .rhx-article {{ white-space: pre-wrap; overflow-wrap: break-word; font-size: 1.05rem; line-height: 1.9; }}
 .rhx-report .rhx-s {{ border-radius: 3px; padding: 2px 0; }}
 .rhx-report .rhx-s:focus {{ outline: 3px solid {TEXT_COLOUR}; outline-offset: 2px; }}
-.rhx-report .rhx-s.rhx-unatt {{ outline: 2px solid {UNATTRIBUTED_COLOUR}; outline-offset: 1px; }}
+.rhx-report .rhx-s.rhx-unatt, .rhx-report .rhx-unatt-sample {{ outline: 2px solid {UNATTRIBUTED_COLOUR};
+  outline-offset: 1px; border-radius: 3px; }}
 .rhx-report .rhx-s.rhx-unatt:focus {{ outline: 4px solid {UNATTRIBUTED_COLOUR}; }}
 .rhx-report .rhx-icon {{ font-size: .85em; margin-right: .15em; }}
 .rhx-report .rhx-icon-unatt {{ color: {UNATTRIBUTED_COLOUR}; font-weight: bold; }}
@@ -356,7 +357,7 @@ def _legend() -> str:
     )
     marks = (
         f'<li><span class="rhx-icon">{_ICONS["opinion"]}</span>flagged as opinion</li>'
-        f'<li><span class="rhx-s rhx-unatt"><span class="rhx-icon rhx-icon-unatt">{_ICONS["unattributed"]}'
+        f'<li><span class="rhx-unatt-sample"><span class="rhx-icon rhx-icon-unatt">{_ICONS["unattributed"]}'
         "</span>outlined</span>: unattributed causal claim</li>"
         f'<li><span class="rhx-icon">{_ICONS["causal"]}</span>causal claim with a named source</li>'
     )
@@ -403,8 +404,11 @@ def document_html(
     title = title or "rhetorix report"
     sents = list(doc.sentences)
     text = doc.text
-    if text is not None and any(text[s.start:s.end] != s.text for s in sents):
-        text = None  # offsets do not index this text: fall back to the sentences alone
+    if text is not None and (
+        any(text[s.start:s.end] != s.text for s in sents)
+        or any(b.start < a.end for a, b in zip(sents, sents[1:]))
+    ):
+        text = None  # offsets do not index this text in order: fall back to the sentences alone
     digest = hashlib.sha1("\x00".join(s.text for s in sents).encode("utf-8", "surrogatepass")).hexdigest()
     prefix = "" if full_page else f"rhx{digest[:8]}-"
     root_id = f"{prefix}rhx-root" if prefix else "rhx-root"

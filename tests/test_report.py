@@ -175,6 +175,12 @@ def test_inconsistent_text_falls_back_to_the_sentences(example_doc):
     assert "".join(parse(wrong.to_html()).article) == " ".join(s.text for s in example_doc.sentences)
 
 
+def test_sentences_out_of_order_fall_back_to_the_sentences(example_doc):
+    swapped = [example_doc.sentences[1], example_doc.sentences[0], *example_doc.sentences[2:]]
+    doc = DocumentScore(swapped, example_doc.summary, example_doc.text)
+    assert "".join(parse(doc.to_html()).article) == " ".join(s.text for s in swapped)
+
+
 def test_every_sentence_is_marked_with_its_scores_and_flags(example_doc):
     tree = parse(example_doc.to_html())
     spans = [a for t, a in tree.tags if t == "span" and "rhx-s" in (a.get("class") or "").split()
