@@ -7,8 +7,10 @@ phrase per line) that users can extend.  Named sources ("the World Bank",
 "Sergei Lavrov") are found by a small rule next to attribution cues rather than
 from a list.
 
-Matching runs over word tokens with a trie, longest match first at each token
-for each kind, so it takes time linear in the length of the input.
+Matching runs over word tokens, longest match first at each token for each
+kind, so it takes time linear in the length of the input.  The lexicon is a
+token trie; :mod:`rhetorix.matcher` runs it over whole batches of sentences
+with numpy.
 """
 
 from __future__ import annotations
@@ -112,17 +114,6 @@ class _Node:
         self.prefixes: Dict[str, List[Tuple[str, _Node]]] = {}
         self.kinds: set = set()
 
-    def step(self, word: str) -> List["_Node"]:
-        """The nodes reached from this one by `word`."""
-        out = []
-        child = self.children.get(word)
-        if child is not None:
-            out.append(child)
-        if self.prefixes:
-            for prefix, node in self.prefixes.get(word[:_MIN_PREFIX], ()):
-                if word.startswith(prefix):
-                    out.append(node)
-        return out
 
 
 def _parse_entry(entry: str, kind: str, origin: str) -> List[str]:
@@ -254,12 +245,14 @@ class Lexicon:
         return Lexicon(merged)
 
     # ------------------------------------------------------------------ matching
-    def starts_cue(self, word: str) -> bool:
-        """True if some entry starts with `word` (lowercased, straight apostrophes)."""
-        return bool(self._root.step(word))
-
     def find(self, text: str, offset: int = 0) -> List[Cue]:
         """Return the cues in `text`, sorted by start offset.
+
+        At each token, the longest entry of each kind that starts there is a
+        cue, unless an earlier cue of the same kind covers the token; a
+        Capitalised word inside a clause ("Will Smith", "on 3 May") starts
+        none.  Named sources are runs of capitalised words next to an
+        attribution cue (see :func:`_named_sources`).
 
         Parameters
         ----------
@@ -270,54 +263,9 @@ class Lexicon:
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        spans, words = tokens(text)
-        return self.find_in_tokens(text, spans, words, offset)
+        from .featurize import find_cues
 
-    def find_in_tokens(
-        self,
-        text: str,
-        spans: Sequence[Tuple[int, int]],
-        words: Sequence[str],
-        offset: int = 0,
-        starts: Optional[Iterable[int]] = None,
-    ) -> List[Cue]:
-        """Like :meth:`find`, for text already split by :func:`tokens`.
-
-        `starts`, if given, lists (in increasing order) the only token indices
-        where a cue may start (those for which :meth:`starts_cue` is true).
-        """
-        cues: List[Cue] = []
-        free_from: Dict[str, int] = {}  # per kind: first token index not yet covered
-        n = len(words)
-        root = self._root
-        for i in range(n) if starts is None else starts:
-            frontier = root.step(words[i])
-            if not frontier:
-                continue
-            if i > 0 and _is_midsentence_name(text, spans[i], words[i - 1]):
-                continue  # "on 3 May", "Will Smith": a capitalised word inside a clause is a name
-            # Walk every trie path that starts at token i; remember the longest end per kind.
-            best: Dict[str, int] = {}
-            j = i + 1
-            while True:
-                for node in frontier:
-                    for kind in node.kinds:
-                        best[kind] = j
-                if j >= n:
-                    break
-                w = words[j]
-                frontier = [nxt for node in frontier for nxt in node.step(w)]
-                if not frontier:
-                    break
-                j += 1
-            for kind, end in best.items():
-                if i >= free_from.get(kind, 0):
-                    s, e = spans[i][0], spans[end - 1][1]
-                    cues.append(_cue(kind, s + offset, e + offset, text[s:e]))
-                    free_from[kind] = end
-        cues.extend(_named_sources(text, spans, words, cues, offset))
-        cues.sort(key=_CUE_ORDER)
-        return cues
+        return find_cues([text], self, [offset])[0]
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.entries.items())
@@ -325,15 +273,6 @@ class Lexicon:
 
 
 _CLAUSE_OPENERS = frozenset('.!?:;"\'\u201c\u2018(-\u2013\u2014')
-
-
-def _is_midsentence_name(text: str, span: Tuple[int, int], prev_word: str) -> bool:
-    """True for a Capitalised word (not ALL CAPS) that does not open a clause."""
-    s, e = span
-    tok = text[s:e]
-    return (
-        e - s > 1 and tok[0].isupper() and not tok[1:].isupper() and prev_word[-1:] not in _CLAUSE_OPENERS
-    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -359,12 +298,15 @@ _BEFORE_WINDOW = 8
 _AFTER_WINDOW = 4
 
 
-def _is_name_word(word_text: str, lower: str) -> bool:
-    return word_text[:1].isupper() and lower not in _NOT_NAMES and word_text[:1].isalpha()
+def is_name_token(token: str) -> bool:
+    """Can this token (as written) be a word of a name: Capitalised, a letter first, not a
+    function word or a date word?"""
+    first = token[:1]
+    return first.isupper() and first.isalpha() and _straight(token).lower() not in _NOT_NAMES
 
 
-def _name_runs(text: str, spans, words, lo: int = 0, hi: Optional[int] = None) -> List[Tuple[int, int]]:
-    """Maximal runs of capitalised tokens (token index ranges), joiners allowed inside.
+def _name_runs(is_name: Sequence[bool], words, lo: int = 0, hi: Optional[int] = None) -> List[Tuple[int, int]]:
+    """Maximal runs of name tokens (token index ranges), joiners allowed inside.
 
     Only runs starting in ``[lo, hi)`` are returned; `lo` is first moved left
     to a token that no run can continue through, so those runs are the same
@@ -374,19 +316,15 @@ def _name_runs(text: str, spans, words, lo: int = 0, hi: Optional[int] = None) -
     n = len(words)
     hi = n if hi is None else min(hi, n)
     i = max(0, lo)
-    while i > 0 and (words[i - 1] in _NAME_JOINERS or _is_name_word(text[spans[i - 1][0]:spans[i - 1][1]], words[i - 1])):
+    while i > 0 and (is_name[i - 1] or words[i - 1] in _NAME_JOINERS):
         i -= 1
     while i < hi:
-        s, e = spans[i]
-        if _is_name_word(text[s:e], words[i]):
+        if is_name[i]:
             j = i + 1
             while j < n:
-                s2, e2 = spans[j]
-                if _is_name_word(text[s2:e2], words[j]):
+                if is_name[j]:
                     j += 1
-                elif words[j] in _NAME_JOINERS and j + 1 < n and _is_name_word(
-                    text[spans[j + 1][0]:spans[j + 1][1]], words[j + 1]
-                ):
+                elif j + 1 < n and is_name[j + 1] and words[j] in _NAME_JOINERS:
                     j += 2
                 else:
                     break
@@ -397,7 +335,7 @@ def _name_runs(text: str, spans, words, lo: int = 0, hi: Optional[int] = None) -
     return runs
 
 
-def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue]:
+def _named_sources(text, spans, words, is_name, cues: List[Cue], offset: int) -> List[Cue]:
     """Named sources: a run of capitalised words next to an attribution cue.
 
     "according to X" looks after the cue.  Reporting verbs take, in order: a
@@ -418,7 +356,7 @@ def _named_sources(text, spans, words, cues: List[Cue], offset: int) -> List[Cue
     # only runs near an attribution cue can be chosen
     lo = tok_index(attribution[0].start - offset) - _BEFORE_WINDOW - 1
     hi = tok_index(attribution[-1].end - offset) + _AFTER_WINDOW + 1
-    runs = _name_runs(text, spans, words, lo, hi)
+    runs = _name_runs(is_name, words, lo, hi)
     if not runs:
         return []
 

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .cues import Cue, Lexicon
-from .featurize import CUE_NAMES, STYLE_NAMES, cue_row, featurize, ngram_features, style_features
+from .featurize import CUE_NAMES, STYLE_NAMES, cue_row, featurize, find_cues, ngram_features, style_features
 
 __all__ = ["CueFeatures", "StyleFeatures", "NgramFeatures", "SentenceFeaturizer"]
 
@@ -77,7 +77,8 @@ class CueFeatures(_Stateless):
     def transform(self, X) -> np.ndarray:
         """Return a dense ``(n_sentences, n_features)`` array."""
         lex = self.lexicon if self.lexicon is not None else Lexicon.default()
-        rows = [cue_row(t, lex.find(t)) for t in _check_texts(X)]
+        texts = _check_texts(X)
+        rows = [cue_row(t, cues) for t, cues in zip(texts, find_cues(texts, lex))]
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CUE_NAMES))
 
 

@@ -10,9 +10,9 @@ Speed comes from doing per-token work once per distinct token: each token is
 looked up in a per-lexicon table holding, packed in one int, its n-gram hash
 (CRC-32 of the lowercased token, digits folded to ``0``), its style flags and
 whether a cue can start at it.  The style and n-gram blocks are then computed
-with numpy for the whole batch, and the cue finder only runs on sentences with
-a token that can start a cue.  N-grams are hashed, so the model holds no text
-and no vocabulary.
+with numpy for the whole batch, and cues are matched for the whole batch at once
+by :mod:`rhetorix.matcher`.  N-grams are hashed, so the model holds no text and
+no vocabulary.
 """
 
 from __future__ import annotations
@@ -21,13 +21,27 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .cues import _SPLIT_RE, LEXICON_KINDS, Cue, Lexicon, _straight, tokens_from_parts
+from .cues import (
+    _CLAUSE_OPENERS,
+    _CUE_ORDER,
+    _SPLIT_RE,
+    LEXICON_KINDS,
+    Cue,
+    Lexicon,
+    _cue,
+    _named_sources,
+    _straight,
+    is_name_token,
+    tokens_from_parts,
+)
+from .matcher import automaton
 
-__all__ = ["FeatureRows", "featurize", "style_features", "ngram_features", "N_DENSE"]
+__all__ = ["FeatureRows", "featurize", "find_cues", "style_features", "ngram_features", "N_DENSE"]
 
 # --------------------------------------------------------------------- cue block
 _CUE_COUNT_KINDS = LEXICON_KINDS + ("named_source",)
@@ -92,7 +106,7 @@ def cue_row(text: str, cues: Sequence[Cue], offset: int = 0) -> List[float]:
 # token alone, so it is computed once per distinct token and packed in one int:
 #   bits 0-31   CRC-32 of the lowercased token, digits folded to 0 (the n-gram hash)
 #   bits 32-38  membership of the word sets below
-#   bits 39-49  the flags _IS_WORD ... _CUE_OPEN
+#   bits 39-49  the flags _IS_WORD ... _NAME_WORD
 #   bits 52-59  token length (capped at 255)
 _WORDSETS = {
     "first_person_singular": {"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"},
@@ -115,9 +129,10 @@ _DIGITS = re.compile(r"\d")
 _QUOTES = frozenset('"\u201c\u201d\u00ab\u00bb')
 _N_SETS = len(_WORDSETS)
 _IS_WORD, _NUMBER, _YEAR, _MONTH, _PERCENT, _LY, _EST, _CAP = range(39, 47)
-# cue flags: a cue may start at the token; one ends at it ("clearly"); or the
-# second token of a cue starting at it is a prefix entry, so it cannot be checked by hash
-_CUE_START, _CUE_ALONE, _CUE_OPEN = range(47, 50)
+# for the cue matcher: a Capitalised (not ALL CAPS) token of two or more
+# characters, which does not start a cue inside a clause ("Will Smith"); a
+# token after which a clause opens; a token that can be part of a name
+_NAME_CAP, _OPENS_CLAUSE, _NAME_WORD = 47, 48, 49
 _LEN_SHIFT = 52
 _TABLE_MAX = 500_000
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
@@ -159,23 +174,22 @@ def _pack(token: str, lexicon: Lexicon) -> int:
             v |= 1 << _CAP
     elif w == "%":
         v |= 1 << _PERCENT
-    nodes = lexicon._root.step(w)
-    if nodes:
-        v |= 1 << _CUE_START
-        if any(node.kinds for node in nodes):
-            v |= 1 << _CUE_ALONE
-        literal = lexicon._root.children.get(w)
-        if any(node.prefixes or (node is not literal and node.children) for node in nodes):
-            v |= 1 << _CUE_OPEN  # the next token cannot be checked against _cue_pairs
+    if len(token) > 1 and token[0].isupper() and not token[1:].isupper():
+        v |= 1 << _NAME_CAP
+    if w[-1:] in _CLAUSE_OPENERS:
+        v |= 1 << _OPENS_CLAUSE
+    if is_name_token(token):
+        v |= 1 << _NAME_WORD
     return v | (min(len(token), 255) << _LEN_SHIFT)
 
 
-def _token_table(lexicon: Lexicon) -> Dict[str, int]:
-    """Per-lexicon cache of packed tokens (plain dict: safe to share between threads)."""
-    table = lexicon.__dict__.get("_packed_tokens")
-    if table is None:
-        table = lexicon.__dict__.setdefault("_packed_tokens", {})
-    return table
+def _token_tables(lexicon: Lexicon) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """Per-lexicon caches of packed tokens and of their matcher classes (plain dicts:
+    safe to share between threads)."""
+    tables = lexicon.__dict__.get("_token_tables")
+    if tables is None:
+        tables = lexicon.__dict__.setdefault("_token_tables", ({}, {}))
+    return tables
 
 
 def _token_hash(word: str) -> int:
@@ -188,31 +202,18 @@ def _mix(first: np.ndarray, second: np.ndarray) -> np.ndarray:
         return (first * _MIX1 + second * _MIX2) >> _SHIFT
 
 
-def _cue_pairs(lexicon: Lexicon) -> np.ndarray:
-    """Sorted pair hashes of the first two literal tokens of every multi-token entry."""
-    pairs = lexicon.__dict__.get("_cue_pairs")
-    if pairs is None:
-        first, second = [], []
-        for w1, node in lexicon._root.children.items():
-            for w2 in node.children:
-                first.append(_token_hash(w1))
-                second.append(_token_hash(w2))
-        pairs = np.unique(_mix(np.asarray(first, dtype=np.uint64), np.asarray(second, dtype=np.uint64)))
-        lexicon.__dict__["_cue_pairs"] = pairs
-    return pairs
-
-
 def _packed_tokens(
     texts: Sequence[str], lexicon: Lexicon
-) -> Tuple[np.ndarray, np.ndarray, List[List[str]]]:
-    """Packed tokens of all `texts` in one flat array, the token count of each text,
-    and each text split by ``_SPLIT_RE`` (gaps and tokens alternating)."""
-    table = _token_table(lexicon)
-    if len(table) > _TABLE_MAX:
-        table.clear()  # bounds memory on endless vocabularies
-    get = table.get
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List[List[str]]]:
+    """The tokens of all `texts` as flat arrays of packed descriptions and of
+    matcher classes, the token count of each text, and each text split by
+    ``_SPLIT_RE`` (gaps and tokens alternating)."""
+    table, classes = _token_tables(lexicon)
+    if len(table) > _TABLE_MAX:  # bounds memory on endless vocabularies
+        table.clear()
+        classes.clear()
     split = _SPLIT_RE.split
-    packed: List[int] = []
+    flat: List[str] = []
     all_parts: List[List[str]] = []
     lengths = np.empty(len(texts), dtype=np.int64)
     for i, t in enumerate(texts):
@@ -220,13 +221,22 @@ def _packed_tokens(
         all_parts.append(parts)
         toks = parts[1::2]
         lengths[i] = len(toks)
-        vals = list(map(get, toks))
-        if None in vals:
-            for j, v in enumerate(vals):
-                if v is None:
-                    vals[j] = table[toks[j]] = _pack(toks[j], lexicon)
-        packed.extend(vals)
-    return np.fromiter(packed, dtype=np.uint64, count=len(packed)), lengths, all_parts
+        flat += toks
+    vals = list(map(table.get, flat))
+    cls = list(map(classes.get, flat))
+    if None in vals or None in cls:  # tokens not seen before (or tables cleared meanwhile)
+        auto = automaton(lexicon)
+        for j, tok in enumerate(flat):
+            if vals[j] is None or cls[j] is None:
+                cls[j] = classes[tok] = auto.token_class(_straight(tok).lower())
+                vals[j] = table[tok] = _pack(tok, lexicon)
+    n = len(flat)
+    return (
+        np.fromiter(vals, dtype=np.uint64, count=n),
+        np.fromiter(cls, dtype=np.int64, count=n),
+        lengths,
+        all_parts,
+    )
 
 
 def _bit(packed: np.ndarray, k: int) -> np.ndarray:
@@ -322,6 +332,90 @@ def _ngram_columns(
     return rows, cols, 1.0 / np.sqrt(per_row[rows])
 
 
+# ------------------------------------------------------------------- cue spans
+def _find_cues(
+    texts: Sequence[str],
+    offsets: Sequence[int],
+    parts: List[List[str]],
+    packed: np.ndarray,
+    classes: np.ndarray,
+    lengths: np.ndarray,
+    lexicon: Lexicon,
+) -> List[List[Cue]]:
+    """The cues of every text, as :meth:`Lexicon.find_in_tokens` finds them."""
+    n = len(texts)
+    cues: List[List[Cue]] = [[] for _ in range(n)]
+    auto = automaton(lexicon)
+    ends = np.cumsum(lengths)
+    begins = ends - lengths
+    if not n or not ends[-1] or not auto.depth:
+        return cues
+    sentence = np.repeat(np.arange(n), lengths)
+    # every token that starts a lexicon path ...
+    starts = np.flatnonzero(classes)
+    state = auto.step(np.ones(len(starts), dtype=np.int64), classes[starts])
+    # ... unless it is a capitalised word inside a clause ("on 3 May", "Will Smith")
+    first = starts == begins[sentence[starts]]
+    after_opener = ((packed[np.maximum(starts - 1, 0)] >> np.uint64(_OPENS_CLAUSE)) & np.uint64(1)) == 1
+    name = ((packed[starts] >> np.uint64(_NAME_CAP)) & np.uint64(1)) == 1
+    keep = (state > 0) & (first | after_opener | ~name)
+    starts, state = starts[keep], state[keep]
+
+    # walk all paths one token at a time; best[r, k]: end of the longest kind-k match at starts[r]
+    best = np.zeros((len(starts), len(LEXICON_KINDS)), dtype=np.int64)
+    stop = ends[sentence[starts]]
+    alive = np.arange(len(starts))
+    step = 1
+    while len(alive):
+        accept = auto.accept[state]
+        for k in range(len(LEXICON_KINDS)):
+            hit = alive[(accept >> k) & 1 == 1]
+            best[hit, k] = starts[hit] + step
+        nxt = starts[alive] + step
+        more = nxt < stop[alive]
+        alive, state, nxt = alive[more], state[more], nxt[more]
+        state = auto.step(state, classes[nxt])
+        more = state > 0
+        alive, state = alive[more], state[more]
+        step += 1
+
+    # per kind, matches do not overlap: the earlier start wins (token indices
+    # are global, so an end never reaches into the next sentence)
+    rows, kinds = np.nonzero(best)
+    free = [0] * len(LEXICON_KINDS)
+    current = -1
+    for s, e, k in zip(starts[rows].tolist(), best[rows, kinds].tolist(), kinds.tolist()):
+        if s < free[k]:
+            continue
+        free[k] = e
+        i = int(sentence[s])
+        if i != current:
+            current, b, o, text = i, int(begins[i]), offsets[i], texts[i]
+            char = list(accumulate(map(len, parts[i])))  # token t spans char[2t], char[2t + 1]
+        cs, ce = char[2 * (s - b)], char[2 * (e - 1 - b) + 1]
+        cues[i].append(_cue(LEXICON_KINDS[k], cs + o, ce + o, text[cs:ce]))
+
+    attribution = LEXICON_KINDS.index("attribution_cue")
+    name_word = ((packed >> np.uint64(_NAME_WORD)) & np.uint64(1)).astype(bool)
+    for i in set(sentence[starts[rows[kinds == attribution]]].tolist()):
+        spans, words = tokens_from_parts(parts[i])
+        is_name = name_word[begins[i]:ends[i]].tolist()
+        cues[i].extend(_named_sources(texts[i], spans, words, is_name, cues[i], offsets[i]))
+    for found in cues:
+        if len(found) > 1:
+            found.sort(key=_CUE_ORDER)
+    return cues
+
+
+def find_cues(
+    texts: Sequence[str], lexicon: Lexicon, offsets: Optional[Sequence[int]] = None
+) -> List[List[Cue]]:
+    """The cues of each text (see :meth:`rhetorix.cues.Lexicon.find`), offset by `offsets`."""
+    offsets = offsets if offsets is not None else [0] * len(texts)
+    packed, classes, lengths, parts = _packed_tokens(texts, lexicon)
+    return _find_cues(texts, offsets, parts, packed, classes, lengths, lexicon)
+
+
 # ---------------------------------------------------------------- all together
 @dataclass
 class FeatureRows:
@@ -405,29 +499,12 @@ def featurize(
     """
     n = len(texts)
     offsets = offsets if offsets is not None else [0] * n
-    packed, lengths, parts = _packed_tokens(texts, lexicon)
-    # the cue finder runs only on sentences with a token that can start a cue
-    h = packed & _LOW32
-    next_pair = np.zeros(len(packed), dtype=bool)
-    next_pair[:-1] = np.isin(_mix(h[:-1], h[1:]), _cue_pairs(lexicon), assume_unique=False)
-    candidates = np.flatnonzero(
-        (_bit(packed, _CUE_ALONE) + _bit(packed, _CUE_OPEN) > 0)
-        | ((_bit(packed, _CUE_START) > 0) & next_pair)
-    )
-    ends = np.cumsum(lengths)
-    bounds = np.searchsorted(candidates, np.concatenate([ends - lengths, ends[-1:]])).tolist()
-    candidates = candidates.tolist()
-    cues: List[List[Cue]] = [[] for _ in range(n)]
+    packed, classes, lengths, parts = _packed_tokens(texts, lexicon)
+    cues = _find_cues(texts, offsets, parts, packed, classes, lengths, lexicon)
     cue_block = np.tile(np.asarray(cue_row("", []), dtype=np.float64), (n, 1))
-    base = (ends - lengths).tolist()
-    for i in range(n):
-        lo, hi = bounds[i], bounds[i + 1]
-        if lo == hi:
-            continue
-        t, o, b = texts[i], offsets[i], base[i]
-        spans, words = tokens_from_parts(parts[i])
-        cues[i] = lexicon.find_in_tokens(t, spans, words, o, [k - b for k in candidates[lo:hi]])
-        cue_block[i] = cue_row(t, cues[i], o)
+    for i, found in enumerate(cues):
+        if found:
+            cue_block[i] = cue_row(texts[i], found, offsets[i])
     dense = np.hstack([cue_block, _style_block(texts, packed, lengths)])
     rows, cols, values = _ngram_columns(packed, lengths, n_features, ngram_range)
     return cues, FeatureRows(dense, rows, cols, values, N_DENSE + n_features)
@@ -435,7 +512,7 @@ def featurize(
 
 def style_features(texts: Sequence[str]) -> np.ndarray:
     """The style block of each text, shape ``(len(texts), len(STYLE_NAMES))``."""
-    packed, lengths, _ = _packed_tokens(texts, Lexicon.default())
+    packed, _, lengths, _ = _packed_tokens(texts, Lexicon.default())
     return _style_block(texts, packed, lengths)
 
 
@@ -443,5 +520,5 @@ def ngram_features(
     texts: Sequence[str], n_features: int, ngram_range: Tuple[int, int] = (1, 2)
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The n-gram block of each text as ``(rows, cols, values)`` (see :class:`FeatureRows`)."""
-    packed, lengths, _ = _packed_tokens(texts, Lexicon.default())
+    packed, _, lengths, _ = _packed_tokens(texts, Lexicon.default())
     return _ngram_columns(packed, lengths, n_features, ngram_range)
