@@ -305,7 +305,9 @@ def is_name_token(token: str) -> bool:
     return first.isupper() and first.isalpha() and _straight(token).lower() not in _NOT_NAMES
 
 
-def _name_runs(is_name: Sequence[bool], words, lo: int = 0, hi: Optional[int] = None) -> List[Tuple[int, int]]:
+def _name_runs(
+    is_name: Sequence[bool], joiner: Sequence[bool], lo: int = 0, hi: Optional[int] = None
+) -> List[Tuple[int, int]]:
     """Maximal runs of name tokens (token index ranges), joiners allowed inside.
 
     Only runs starting in ``[lo, hi)`` are returned; `lo` is first moved left
@@ -313,10 +315,10 @@ def _name_runs(is_name: Sequence[bool], words, lo: int = 0, hi: Optional[int] = 
     as in a scan of the whole sentence.
     """
     runs = []
-    n = len(words)
+    n = len(is_name)
     hi = n if hi is None else min(hi, n)
     i = max(0, lo)
-    while i > 0 and (is_name[i - 1] or words[i - 1] in _NAME_JOINERS):
+    while i > 0 and (is_name[i - 1] or joiner[i - 1]):
         i -= 1
     while i < hi:
         if is_name[i]:
@@ -324,7 +326,7 @@ def _name_runs(is_name: Sequence[bool], words, lo: int = 0, hi: Optional[int] = 
             while j < n:
                 if is_name[j]:
                     j += 1
-                elif j + 1 < n and is_name[j + 1] and words[j] in _NAME_JOINERS:
+                elif j + 1 < n and is_name[j + 1] and joiner[j]:
                     j += 2
                 else:
                     break
@@ -335,8 +337,14 @@ def _name_runs(is_name: Sequence[bool], words, lo: int = 0, hi: Optional[int] = 
     return runs
 
 
-def _named_sources(text, spans, words, is_name, cues: List[Cue], offset: int) -> List[Cue]:
-    """Named sources: a run of capitalised words next to an attribution cue.
+def named_source_runs(
+    attribution: Sequence[Tuple[int, int, str]],
+    others: Sequence[Tuple[int, int]],
+    is_name: Sequence[bool],
+    joiner: Sequence[bool],
+    opens_clause: Sequence[bool],
+) -> List[Tuple[int, int]]:
+    """Named sources of one sentence: runs of capitalised words next to an attribution cue.
 
     "according to X" looks after the cue.  Reporting verbs take, in order: a
     run right before the cue ("Lavrov said"), a run starting within two tokens
@@ -344,47 +352,51 @@ def _named_sources(text, spans, words, is_name, cues: List[Cue], offset: int) ->
     tokens before it ("the World Bank, in a report, said") unless that run is
     one clause-initial word ("Prices rose, officials said").  Runs that overlap
     another cue (a vague source, "Clearly") are skipped.
+
+    Parameters
+    ----------
+    attribution : sequence of (start, end, first word)
+        The attribution cues, as token index ranges in order, with their first
+        token lowercased.
+    others : sequence of (start, end)
+        Token ranges of the other cues.
+    is_name, joiner, opens_clause : sequence of bool
+        Per token: can be a word of a name (:func:`is_name_token`); can join
+        two name words ("of", "al", "-"); a clause opens after it.
+
+    Returns
+    -------
+    list of (start, end)
+        Token index ranges, without repeats, in the order found.
     """
-    attribution = [c for c in cues if c.kind == "attribution_cue"]
     if not attribution:
         return []
-    starts = [s for s, _ in spans]
-
-    def tok_index(char_pos: int) -> int:
-        return bisect.bisect_left(starts, char_pos)
-
     # only runs near an attribution cue can be chosen
-    lo = tok_index(attribution[0].start - offset) - _BEFORE_WINDOW - 1
-    hi = tok_index(attribution[-1].end - offset) + _AFTER_WINDOW + 1
-    runs = _name_runs(is_name, words, lo, hi)
+    lo = attribution[0][0] - _BEFORE_WINDOW - 1
+    hi = attribution[-1][1] + _AFTER_WINDOW + 1
+    runs = _name_runs(is_name, joiner, lo, hi)
     if not runs:
         return []
-
-    # tokens covered by another cue ("Clearly", "Many experts") cannot be names
-    covered = bytearray(len(words) + 1)
-    for c in cues:
-        if c.kind != "attribution_cue":
-            for t in range(tok_index(c.start - offset), tok_index(c.end - offset)):
-                covered[t] = 1
+    covered = bytearray(len(is_name) + 1)  # tokens of another cue cannot be names
+    for a, b in others:
+        covered[a:b] = b"\x01" * (b - a)
 
     def usable(run) -> bool:
         return not any(covered[run[0]:run[1]])
 
     def clause_initial_word(run) -> bool:
         i = run[0]
-        return run[1] - i == 1 and (i == 0 or words[i - 1][-1:] in _CLAUSE_OPENERS)
+        return run[1] - i == 1 and (i == 0 or opens_clause[i - 1])
 
     run_ends = [r[1] for r in runs]
     run_starts = [r[0] for r in runs]
-    found = {}
-    for cue in attribution:
-        a = tok_index(cue.start - offset)
-        b = tok_index(cue.end - offset)  # first token after the cue
+    found: Dict[Tuple[int, int], None] = {}
+    for a, b, first in attribution:
         k_before = bisect.bisect_right(run_ends, a) - 1  # last run ending at or before the cue
         before = runs[k_before] if k_before >= 0 and a - runs[k_before][1] <= _BEFORE_WINDOW else None
         k_after = bisect.bisect_left(run_starts, b)  # first run starting after the cue
         after = runs[k_after] if k_after < len(runs) and runs[k_after][0] - b <= _AFTER_WINDOW else None
-        if words[a] in ("according", "as"):
+        if first in ("according", "as"):
             candidates = [after]
         else:
             candidates = [
@@ -393,8 +405,6 @@ def _named_sources(text, spans, words, is_name, cues: List[Cue], offset: int) ->
                 before if before and not clause_initial_word(before) else None,
             ]
         chosen = next((r for r in candidates if r is not None and usable(r)), None)
-        if chosen is None:
-            continue
-        s, e = spans[chosen[0]][0], spans[chosen[1] - 1][1]
-        found[(s, e)] = _cue("named_source", s + offset, e + offset, text[s:e])
-    return list(found.values())
+        if chosen is not None:
+            found[chosen] = None
+    return list(found)

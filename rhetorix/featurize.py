@@ -21,7 +21,7 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -29,15 +29,15 @@ import numpy as np
 from .cues import (
     _CLAUSE_OPENERS,
     _CUE_ORDER,
+    _NAME_JOINERS,
     _SPLIT_RE,
     LEXICON_KINDS,
     Cue,
     Lexicon,
     _cue,
-    _named_sources,
     _straight,
     is_name_token,
-    tokens_from_parts,
+    named_source_runs,
 )
 from .matcher import automaton
 
@@ -106,7 +106,7 @@ def cue_row(text: str, cues: Sequence[Cue], offset: int = 0) -> List[float]:
 # token alone, so it is computed once per distinct token and packed in one int:
 #   bits 0-31   CRC-32 of the lowercased token, digits folded to 0 (the n-gram hash)
 #   bits 32-38  membership of the word sets below
-#   bits 39-49  the flags _IS_WORD ... _NAME_WORD
+#   bits 39-50  the flags _IS_WORD ... _JOINER
 #   bits 52-59  token length (capped at 255)
 _WORDSETS = {
     "first_person_singular": {"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"},
@@ -131,8 +131,8 @@ _N_SETS = len(_WORDSETS)
 _IS_WORD, _NUMBER, _YEAR, _MONTH, _PERCENT, _LY, _EST, _CAP = range(39, 47)
 # for the cue matcher: a Capitalised (not ALL CAPS) token of two or more
 # characters, which does not start a cue inside a clause ("Will Smith"); a
-# token after which a clause opens; a token that can be part of a name
-_NAME_CAP, _OPENS_CLAUSE, _NAME_WORD = 47, 48, 49
+# token after which a clause opens; a token that can be part of a name, or join two
+_NAME_CAP, _OPENS_CLAUSE, _NAME_WORD, _JOINER = 47, 48, 49, 50
 _LEN_SHIFT = 52
 _TABLE_MAX = 500_000
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
@@ -180,6 +180,8 @@ def _pack(token: str, lexicon: Lexicon) -> int:
         v |= 1 << _OPENS_CLAUSE
     if is_name_token(token):
         v |= 1 << _NAME_WORD
+    if w in _NAME_JOINERS:
+        v |= 1 << _JOINER
     return v | (min(len(token), 255) << _LEN_SHIFT)
 
 
@@ -212,16 +214,10 @@ def _packed_tokens(
     if len(table) > _TABLE_MAX:  # bounds memory on endless vocabularies
         table.clear()
         classes.clear()
-    split = _SPLIT_RE.split
-    flat: List[str] = []
-    all_parts: List[List[str]] = []
-    lengths = np.empty(len(texts), dtype=np.int64)
-    for i, t in enumerate(texts):
-        parts = split(t)
-        all_parts.append(parts)
-        toks = parts[1::2]
-        lengths[i] = len(toks)
-        flat += toks
+    all_parts = list(map(_SPLIT_RE.split, texts))
+    tokens = [parts[1::2] for parts in all_parts]
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(texts))
+    flat = list(chain.from_iterable(tokens))
     vals = list(map(table.get, flat))
     cls = list(map(classes.get, flat))
     if None in vals or None in cls:  # tokens not seen before (or tables cleared meanwhile)
@@ -239,8 +235,12 @@ def _packed_tokens(
     )
 
 
+def _flag(packed: np.ndarray, k: int) -> np.ndarray:
+    return ((packed >> np.uint64(k)) & np.uint64(1)).astype(bool)
+
+
 def _bit(packed: np.ndarray, k: int) -> np.ndarray:
-    return ((packed >> np.uint64(k)) & np.uint64(1)).astype(np.float64)
+    return _flag(packed, k).astype(np.float64)
 
 
 def _style_block(texts: Sequence[str], packed: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -342,7 +342,7 @@ def _find_cues(
     lengths: np.ndarray,
     lexicon: Lexicon,
 ) -> List[List[Cue]]:
-    """The cues of every text, as :meth:`Lexicon.find_in_tokens` finds them."""
+    """The cues of every text (see :meth:`rhetorix.cues.Lexicon.find`)."""
     n = len(texts)
     cues: List[List[Cue]] = [[] for _ in range(n)]
     auto = automaton(lexicon)
@@ -356,14 +356,13 @@ def _find_cues(
     state = auto.step(np.ones(len(starts), dtype=np.int64), classes[starts])
     # ... unless it is a capitalised word inside a clause ("on 3 May", "Will Smith")
     first = starts == begins[sentence[starts]]
-    after_opener = ((packed[np.maximum(starts - 1, 0)] >> np.uint64(_OPENS_CLAUSE)) & np.uint64(1)) == 1
-    name = ((packed[starts] >> np.uint64(_NAME_CAP)) & np.uint64(1)) == 1
-    keep = (state > 0) & (first | after_opener | ~name)
+    after_opener = _flag(packed[np.maximum(starts - 1, 0)], _OPENS_CLAUSE)
+    keep = (state > 0) & (first | after_opener | ~_flag(packed[starts], _NAME_CAP))
     starts, state = starts[keep], state[keep]
 
     # walk all paths one token at a time; best[r, k]: end of the longest kind-k match at starts[r]
     best = np.zeros((len(starts), len(LEXICON_KINDS)), dtype=np.int64)
-    stop = ends[sentence[starts]]
+    limit = ends[sentence[starts]]
     alive = np.arange(len(starts))
     step = 1
     while len(alive):
@@ -372,7 +371,7 @@ def _find_cues(
             hit = alive[(accept >> k) & 1 == 1]
             best[hit, k] = starts[hit] + step
         nxt = starts[alive] + step
-        more = nxt < stop[alive]
+        more = nxt < limit[alive]
         alive, state, nxt = alive[more], state[more], nxt[more]
         state = auto.step(state, classes[nxt])
         more = state > 0
@@ -383,27 +382,42 @@ def _find_cues(
     # are global, so an end never reaches into the next sentence)
     rows, kinds = np.nonzero(best)
     free = [0] * len(LEXICON_KINDS)
-    current = -1
+    kept: List[Tuple[int, int, int]] = []
     for s, e, k in zip(starts[rows].tolist(), best[rows, kinds].tolist(), kinds.tolist()):
-        if s < free[k]:
-            continue
-        free[k] = e
-        i = int(sentence[s])
-        if i != current:
-            current, b, o, text = i, int(begins[i]), offsets[i], texts[i]
-            char = list(accumulate(map(len, parts[i])))  # token t spans char[2t], char[2t + 1]
-        cs, ce = char[2 * (s - b)], char[2 * (e - 1 - b) + 1]
-        cues[i].append(_cue(LEXICON_KINDS[k], cs + o, ce + o, text[cs:ce]))
+        if s >= free[k]:
+            free[k] = e
+            kept.append((s, e, k))
+    if not kept:
+        return cues
 
+    flags = [_flag(packed, f) for f in (_NAME_WORD, _JOINER, _OPENS_CLAUSE)]
     attribution = LEXICON_KINDS.index("attribution_cue")
-    name_word = ((packed >> np.uint64(_NAME_WORD)) & np.uint64(1)).astype(bool)
-    for i in set(sentence[starts[rows[kinds == attribution]]].tolist()):
-        spans, words = tokens_from_parts(parts[i])
-        is_name = name_word[begins[i]:ends[i]].tolist()
-        cues[i].extend(_named_sources(texts[i], spans, words, is_name, cues[i], offsets[i]))
-    for found in cues:
+    owner = sentence[[s for s, _, _ in kept]].tolist()
+    j = 0
+    while j < len(kept):  # one sentence at a time
+        i = owner[j]
+        stop = j + 1
+        while stop < len(owner) and owner[stop] == i:
+            stop += 1
+        b, o, text, toks = int(begins[i]), offsets[i], texts[i], parts[i]
+        char = list(accumulate(map(len, toks)))  # token t spans char[2t], char[2t + 1]
+        found = cues[i]
+        for s, e, k in kept[j:stop]:
+            cs, ce = char[2 * (s - b)], char[2 * (e - b) - 1]
+            found.append(_cue(LEXICON_KINDS[k], cs + o, ce + o, text[cs:ce]))
+        local = [(s - b, e - b, k) for s, e, k in kept[j:stop]]
+        if any(k == attribution for _, _, k in local):
+            end = int(ends[i])
+            for x, y in named_source_runs(
+                [(s, e, _straight(toks[2 * s + 1]).lower()) for s, e, k in local if k == attribution],
+                [(s, e) for s, e, k in local if k != attribution],
+                *(flag[b:end].tolist() for flag in flags),
+            ):
+                cs, ce = char[2 * x], char[2 * y - 1]
+                found.append(_cue("named_source", cs + o, ce + o, text[cs:ce]))
         if len(found) > 1:
             found.sort(key=_CUE_ORDER)
+        j = stop
     return cues
 
 

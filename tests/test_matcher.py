@@ -8,6 +8,7 @@ for lexicons with ``*`` prefixes anywhere in an entry.
 
 from __future__ import annotations
 
+import bisect
 from typing import Dict, List
 
 import pytest
@@ -18,10 +19,11 @@ from rhetorix.cues import (
     _CLAUSE_OPENERS,
     _CUE_ORDER,
     _MIN_PREFIX,
+    _NAME_JOINERS,
     Cue,
     Lexicon,
-    _named_sources,
     is_name_token,
+    named_source_runs,
     tokens,
 )
 from rhetorix.featurize import find_cues
@@ -69,8 +71,18 @@ def reference_find(lexicon: Lexicon, text: str, offset: int = 0) -> List[Cue]:
                 s, e = spans[i][0], spans[end - 1][1]
                 cues.append(Cue(kind, s + offset, e + offset, text[s:e]))
                 free_from[kind] = end
-    is_name = [is_name_token(text[s:e]) for s, e in spans]
-    cues.extend(_named_sources(text, spans, words, is_name, cues, offset))
+    starts = [s for s, _ in spans]
+    index = lambda char: bisect.bisect_left(starts, char - offset)  # noqa: E731
+    attribution = [(index(c.start), index(c.end), words[index(c.start)])
+                   for c in cues if c.kind == "attribution_cue"]
+    others = [(index(c.start), index(c.end)) for c in cues if c.kind != "attribution_cue"]
+    runs = named_source_runs(
+        attribution, others, [is_name_token(text[s:e]) for s, e in spans],
+        [w in _NAME_JOINERS for w in words], [w[-1:] in _CLAUSE_OPENERS for w in words],
+    )
+    for x, y in runs:
+        s, e = spans[x][0], spans[y - 1][1]
+        cues.append(Cue("named_source", s + offset, e + offset, text[s:e]))
     return sorted(cues, key=_CUE_ORDER)
 
 
