@@ -145,7 +145,7 @@ def _cmd_batch(args) -> int:
     return summary.exit_code
 
 
-_BATCH_OUTPUT_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
+_BATCH_OUTPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")  # as rhetorix batch writes
 
 
 def _is_batch_output(name: str) -> bool:

@@ -403,6 +403,10 @@ def test_cli_report_of_batch_output(tmp_path):
     assert cli.main(["report", str(out), "-q"]) == 0
     page = out.with_suffix(".html").read_text(encoding="utf-8")
     assert "3</b> documents" in page and "c.txt" in page
+    as_json = tmp_path / "copy.json"  # rhetorix batch also writes JSON Lines to .json
+    as_json.write_bytes(out.read_bytes())
+    assert cli.main(["report", str(as_json), "-q"]) == 0
+    assert "3</b> documents" in (tmp_path / "copy.html").read_text(encoding="utf-8")
 
 
 def test_cli_report_errors(tmp_path, capsys):
