@@ -58,11 +58,7 @@ def tokenize_spans(text: str) -> List[Tuple[int, int]]:
 
 def tokens(text: str) -> Tuple[List[Tuple[int, int]], List[str]]:
     """Token spans of `text` and the tokens lowercased, curly apostrophes made straight."""
-    return tokens_from_parts(_SPLIT_RE.split(text))
-
-
-def tokens_from_parts(parts: List[str]) -> Tuple[List[Tuple[int, int]], List[str]]:
-    """:func:`tokens` from ``_SPLIT_RE.split(text)`` (gaps and tokens alternating)."""
+    parts = _SPLIT_RE.split(text)  # gaps and tokens alternating
     ends = list(accumulate(map(len, parts)))
     spans = list(zip(ends[0::2], ends[1::2]))
     if len(parts) < 2:
@@ -252,7 +248,7 @@ class Lexicon:
         cue, unless an earlier cue of the same kind covers the token; a
         Capitalised word inside a clause ("Will Smith", "on 3 May") starts
         none.  Named sources are runs of capitalised words next to an
-        attribution cue (see :func:`_named_sources`).
+        attribution cue (see :func:`named_source_runs`).
 
         Parameters
         ----------

@@ -1,13 +1,13 @@
 """Cue matching for a whole batch of sentences at once, with numpy.
 
-:meth:`rhetorix.cues.Lexicon.find_in_tokens` walks the lexicon's token trie in
-Python, one start token at a time.  Here the trie becomes a deterministic
+:class:`rhetorix.cues.Lexicon` keeps its entries as a token trie.  Walking it
+in Python, one start token at a time, is slow; here the trie becomes a deterministic
 automaton over *token classes*, so every start position of a batch advances
 one token per numpy step; a lexicon entry is at most a few tokens long, so a
 batch takes a handful of steps.  The result is the same as the trie walk's
 (longest match per kind at each start, matches of one kind do not overlap, a
-capitalised word inside a clause does not start a cue), which the tests check
-against :meth:`~rhetorix.cues.Lexicon.find_in_tokens`.
+capitalised word inside a clause does not start a cue), which
+tests/test_matcher.py checks against such a plain trie walk.
 
 Token classes.  A token matches a trie edge by being that literal token, or by
 starting with a ``*`` prefix.  Two prefixes that one word starts with are
@@ -124,6 +124,8 @@ class Automaton:
 
     def step(self, states: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """The states reached from `states` by tokens of `classes` (0 where none)."""
+        if not len(self._keys):  # an empty lexicon
+            return np.zeros_like(states)
         keys = states * self.n_classes + classes
         pos = np.searchsorted(self._keys, keys)
         pos = np.minimum(pos, len(self._keys) - 1)
