@@ -37,7 +37,8 @@ __all__ = ["BatchError", "BatchSummary", "Record", "iter_records", "run_batch", 
 
 LEVELS = ("document", "sentence")
 INPUT_FORMATS = ("auto", "txt", "jsonl", "csv")
-RESUME_VERSION = 1
+# 2: document rows gained `words`; a run started by version 1 cannot be resumed into the same file
+RESUME_VERSION = 2
 _CHUNK_DOCS = 64
 _CHUNK_CHARS = 256_000
 

@@ -292,6 +292,24 @@ def test_resume_refuses_a_different_command(tmp_path, capsys):
     assert code == 2 and "different command" in res.err
 
 
+def test_resume_refuses_a_run_started_by_the_previous_format(tmp_path, capsys):
+    # version 1 document rows had no `words` column: resuming would mix two row shapes
+    src = write_jsonl(tmp_path / "in.jsonl", DOCS)
+    out = tmp_path / "out.csv"
+    code, _ = run_cli([src, "-o", out], capsys)
+    assert code == 0
+    options = {"inputs": [str(src)], "level": "document", "id_field": "id", "text_field": "text",
+               "input_format": "auto", "encoding": "utf-8", "encoding_errors": "strict",
+               "errors": str(out) + ".errors.jsonl"}
+    state = {"version": 1, "options": options, "records": 1, "output_bytes": 10, "errors_bytes": 0,
+             "documents": 1, "sentences": 1, "rejected": 0, "bytes": 10}
+    Path(str(out) + ".resume.json").write_text(json.dumps(state), encoding="utf-8")
+    before = out.read_bytes()
+    code, res = run_cli([src, "-o", out, "--resume"], capsys)
+    assert code == 2 and "different command" in res.err
+    assert out.read_bytes() == before  # nothing was cut or appended
+
+
 def test_resume_refuses_finished_output(tmp_path, capsys):
     src = write_jsonl(tmp_path / "in.jsonl", DOCS)
     out = tmp_path / "out.jsonl"
