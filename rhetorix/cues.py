@@ -111,7 +111,6 @@ class _Node:
         self.kinds: set = set()
 
 
-
 def _parse_entry(entry: str, kind: str, origin: str) -> List[str]:
     tokens = [_straight(t).lower() for t in entry.split()]
     if not tokens:
