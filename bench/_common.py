@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -38,6 +39,12 @@ def machine_info(dists: Sequence[str]) -> Dict[str, object]:
     info.update({d: package_version(d) for d in dists})
     info["rhetorix"] = rhetorix.__version__
     return info
+
+
+def write_json(path: str, figures: Dict[str, object]) -> str:
+    """Write a benchmark's figures to `path` as JSON; returns the line to print."""
+    Path(path).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return f"\nfigures written to {path}"
 
 
 def news_files(root: Path, folders: Sequence[str] = NEWS_FOLDERS) -> List[Path]:

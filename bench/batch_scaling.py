@@ -62,7 +62,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from _common import REPO, machine_info, news_files  # noqa: E402  (puts this checkout on sys.path)
+from _common import REPO, machine_info, news_files, write_json  # noqa: E402  (puts this checkout on sys.path)
 
 from rhetorix.corpora import find_corpora, read_own  # noqa: E402
 
@@ -345,8 +345,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _say("\n" + scaling_table(res))
     _say("\n" + markdown_table(res))
     if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-        _say(f"\nfigures written to {args.json}")
+        _say(write_json(args.json, res))
     return 0
 
 

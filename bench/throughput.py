@@ -58,7 +58,7 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from _common import REPO, machine_info, news_files  # noqa: E402  (puts this checkout on sys.path)
+from _common import REPO, machine_info, news_files, write_json  # noqa: E402  (puts this checkout on sys.path)
 
 import rhetorix  # noqa: E402
 from rhetorix.corpora import find_corpora, read_own  # noqa: E402
@@ -378,8 +378,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print()
     print(markdown_table(res))
     if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-        print(f"\nfigures written to {args.json}")
+        print(write_json(args.json, res))
     return 0
 
 

@@ -145,20 +145,12 @@ def _cmd_batch(args) -> int:
     return summary.exit_code
 
 
-_BATCH_OUTPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")  # as rhetorix batch writes
-
-
-def _is_batch_output(name: str) -> bool:
-    base = name[:-3] if name.endswith(".gz") else name
-    return Path(base).suffix.lower() in _BATCH_OUTPUT_SUFFIXES
-
-
 def _cmd_report(args) -> int:
     from .persist import BundleError
-    from .report import ReportError, document_html, index_html, read_batch_output
+    from .report import ReportError, batch_output_format, document_html, index_html, read_batch_output
 
     name = args.input
-    if name != "-" and _is_batch_output(name):
+    if batch_output_format(name):
         if not Path(name).is_file():
             raise UserError(f"{name}: no such file")
         try:

@@ -14,6 +14,7 @@ from typing import Optional
 
 from .batch import _scorer
 from .output import DOCUMENT_COLUMNS
+from .scorer import _summary
 
 __all__ = ["score_dataframe", "SUMMARY_DTYPES"]
 
@@ -25,7 +26,7 @@ SUMMARY_DTYPES = {
     "causal_claims": "int64",
     "unattributed_causal_claims": "int64",
 }
-_EMPTY = {"sentences": 0, "words": 0, "opinion_share": 0.0, "causal_claims": 0, "unattributed_causal_claims": 0}
+_EMPTY = _summary([])
 
 
 def _is_missing(value) -> bool:

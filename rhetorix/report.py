@@ -23,7 +23,6 @@ Reading a report
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import html
 import io
@@ -33,10 +32,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .batch import BatchError, _format_of, _open_binary
+
 if TYPE_CHECKING:  # pragma: no cover
     from .scorer import DocumentScore, SentenceScore
 
-__all__ = ["document_html", "index_html", "read_batch_output", "ReportError", "CUE_STYLES", "OPINION_TINTS"]
+__all__ = [
+    "document_html", "index_html", "read_batch_output", "batch_output_format", "ReportError",
+    "CUE_STYLES", "OPINION_TINTS",
+]
 
 
 class ReportError(ValueError):
@@ -426,17 +430,18 @@ def document_html(
         parts.append(_e(text[pos:]))
     article = "".join(parts)
 
-    summary = doc.summary
-    words = summary.get("words", sum(len(s.text.split()) for s in sents))
-    n_op = sum(s.flags["opinion"] for s in sents)
+    from .scorer import _summary
+
+    summary = _summary(sents)  # from the sentences shown, whatever doc.summary says
     unatt = [(i, s) for i, s in enumerate(sents, 1) if s.flags["unattributed_causal"]]
-    rate = _per_1000(len(unatt), words)
+    rate = _per_1000(len(unatt), summary["words"])
     stats = (
         '<ul class="rhx-stats">'
         f"<li><b>{len(sents)}</b> sentences</li>"
-        f"<li><b>{words:,}</b> words</li>"
-        f"<li><b>{(n_op / len(sents) if sents else 0.0):.0%}</b> opinion ({n_op} sentences)</li>"
-        f"<li><b>{sum(s.flags['causal'] for s in sents)}</b> causal claims</li>"
+        f"<li><b>{summary['words']:,}</b> words</li>"
+        f"<li><b>{summary['opinion_share']:.0%}</b> opinion "
+        f"({sum(s.flags['opinion'] for s in sents)} sentences)</li>"
+        f"<li><b>{summary['causal_claims']}</b> causal claims</li>"
         f"<li><b>{len(unatt)}</b> unattributed causal claims"
         + (f" ({rate:.1f} per 1,000 words)" if rate is not None else "")
         + "</li></ul>"
@@ -542,10 +547,17 @@ def index_html(documents: Sequence[Mapping[str, object]], title: Optional[str] =
     return _page(title, body, _INDEX_JS, True, "rhx-root")
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+def batch_output_format(path: Union[str, os.PathLike]) -> Optional[str]:
+    """``"jsonl"``, ``"csv"`` or ``"parquet"`` for a file named like ``rhetorix batch``
+    output (``.gz`` allowed except for Parquet), else None."""
+    name = str(path)
+    if Path(name).suffix.lower() == ".parquet":
+        return "parquet"
+    try:
+        fmt = _format_of(name, "auto")
+    except BatchError:
+        return None
+    return fmt if fmt in ("jsonl", "csv") and name != "-" else None
 
 
 def _truthy(value: object) -> bool:
@@ -556,9 +568,8 @@ def _truthy(value: object) -> bool:
 
 def _batch_rows(path: Path) -> Iterator[Tuple[str, Dict[str, object]]]:
     """``(where, row)`` for each record of a batch output file."""
-    base = path.name[:-3] if path.suffix == ".gz" else path.name
-    kind = Path(base).suffix.lower()
-    if kind == ".parquet":
+    kind = batch_output_format(path)
+    if kind == "parquet":
         try:
             import pyarrow.parquet as pq
         except ImportError:
@@ -566,8 +577,8 @@ def _batch_rows(path: Path) -> Iterator[Tuple[str, Dict[str, object]]]:
         for k, row in enumerate(pq.read_table(path).to_pylist(), 1):
             yield f"row {k}", row
         return
-    with _open_text(path) as fh:
-        if kind == ".csv":
+    with io.TextIOWrapper(_open_binary(str(path)), encoding="utf-8", newline="") as fh:
+        if kind == "csv":
             for k, row in enumerate(csv.DictReader(fh), 1):
                 yield f"row {k}", row
             return

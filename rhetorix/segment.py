@@ -88,7 +88,6 @@ import warnings
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 
-
 def _import_punkt():
     """nltk's Punkt module, without running ``nltk/__init__``.
 
