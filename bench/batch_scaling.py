@@ -39,12 +39,12 @@ document ``{"id": ..., "text": ...}``, cycled in that order until the text
 (UTF-8 bytes of the ``text`` fields) reaches the size; ids are
 ``"<cycle>/<file name>"``, so unique.  1 MB = 2**20 bytes throughout.  The
 corpora folder is ``$RHETORIX_CORPORA`` or ``../shared/corpora`` (see
-:func:`rhetorix.corpora.find_corpora`).  Without it, our own
+:func:`rhetorix.training.corpora.find_corpora`).  Without it, our own
 ``data/sentences.tsv`` is grouped into 20-sentence documents instead, and the
 output says so.  Inputs and outputs live in a temporary folder that is removed
 at the end; no corpus text is written into the repository.
 
-Targets (from the issue "Batch scoring at scale"): time ratios for 10x the
+Targets: time ratios for 10x the
 size within 8-12 (about 10); ``--jobs 2`` >= 1.7x ``--jobs 1``; peak RSS on
 the big input within 1.5x of the 10 MB input.  Timings on a small shared
 machine vary by 10-30 % between runs.
@@ -64,7 +64,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from _common import REPO, machine_info, news_files, write_json  # noqa: E402  (puts this checkout on sys.path)
 
-from rhetorix.corpora import find_corpora, read_own  # noqa: E402
+from rhetorix.training.corpora import find_corpora, read_own  # noqa: E402
 
 MB = 2**20
 SIZES_MB = (1, 10, 100)
@@ -253,7 +253,8 @@ def verdicts(res: Dict[str, object]) -> Dict[str, str]:
 
 def scaling_table(res: Dict[str, object]) -> str:
     """Per input size: documents, seconds, MB/s and the time ratio to the previous size."""
-    lines = ["| input | text MB | file MB | documents | seconds | CPU s | MB/s | docs/s | peak RSS MB | time / previous |",
+    lines = ["| input | text MB | file MB | documents | seconds | CPU s | MB/s | docs/s | peak RSS MB "
+             "| time / previous |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     rows = list(res["scaling"]) + ([res["big"]] if res["big"] else [])
     for i, r in enumerate(rows):

@@ -33,13 +33,13 @@ Sentences
 ---------
 Real news: the article texts of PolNeAR (``polnear/train/text`` then
 ``polnear/dev/text``, then the SemEval-2020 PTC ``train-articles``), files in
-sorted name order, segmented with :func:`rhetorix.segment.segment_spans`; the
+sorted name order, segmented with :func:`rhetorix.text.segment.segment_spans`; the
 first ``--n`` sentences are used.  The corpora folder is ``$RHETORIX_CORPORA``
-or ``../shared/corpora`` (see :func:`rhetorix.corpora.find_corpora`).  Without
+or ``../shared/corpora`` (see :func:`rhetorix.training.corpora.find_corpora`).  Without
 it, our own ``data/sentences.tsv`` is repeated cyclically up to ``--n`` and the
 output says so.  No corpus text is written into the repository.
 
-Targets (from the issue): rhetorix >= 3x TextBlob; tokenizer / rhetorix <= 6;
+Targets: rhetorix >= 3x TextBlob; tokenizer / rhetorix <= 6;
 load + first sentence < 0.5 s; peak RSS < 200 MB.
 """
 
@@ -61,8 +61,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from _common import REPO, machine_info, news_files, write_json  # noqa: E402  (puts this checkout on sys.path)
 
 import rhetorix  # noqa: E402
-from rhetorix.corpora import find_corpora, read_own  # noqa: E402
-from rhetorix.segment import segment_spans  # noqa: E402
+from rhetorix.text.segment import segment_spans  # noqa: E402
+from rhetorix.training.corpora import find_corpora, read_own  # noqa: E402
 
 # Our own text (not from any corpus) for the start-up measurements.
 DOC_3 = (
@@ -99,7 +99,7 @@ def news_sentences(root: Path, n: int) -> Tuple[List[str], str]:
         if len(out) >= n:
             break
     files = ", ".join(f"{k} {v} articles" for k, v in used.items())
-    return out[:n], f"news articles in {root} ({files}), segmented with rhetorix.segment"
+    return out[:n], f"news articles in {root} ({files}), segmented with rhetorix.text.segment"
 
 
 def own_sentences() -> Tuple[List[str], str]:

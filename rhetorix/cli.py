@@ -79,14 +79,14 @@ def _write_table(results, out: TextIO, summary=None) -> None:
 
 
 def _write_jsonl(results, out: TextIO) -> None:
-    from .output import json_line
+    from .io.rows import json_line
 
     for r in results:
         out.write(json_line(r.to_dict()))
 
 
 def _write_csv(results, out: TextIO) -> None:
-    from .output import SENTENCE_COLUMNS, csv_cell, flat_sentence
+    from .io.rows import SENTENCE_COLUMNS, csv_cell, flat_sentence
 
     w = csv.writer(out, lineterminator="\n")
     w.writerow(SENTENCE_COLUMNS)
@@ -95,7 +95,7 @@ def _write_csv(results, out: TextIO) -> None:
 
 
 def _cmd_score(args) -> int:
-    from .persist import BundleError
+    from .errors import BundleError
 
     text = _read_input(args.file, args.encoding, args.encoding_errors)
     try:
@@ -122,8 +122,8 @@ def _cmd_score(args) -> int:
 
 
 def _cmd_batch(args) -> int:
-    from .batch import BatchError, run_batch
-    from .persist import BundleError
+    from .batch import run_batch
+    from .errors import BatchError, BundleError
 
     try:
         summary = run_batch(
@@ -146,8 +146,11 @@ def _cmd_batch(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .persist import BundleError
-    from .report import ReportError, batch_output_format, document_html, index_html, read_batch_output
+    from .errors import BundleError, ReportError
+    from .io.formats import batch_output_format
+    from .io.readers import read_batch_output
+    from .report.document import document_html
+    from .report.index import index_html
 
     name = args.input
     if batch_output_format(name):
@@ -190,7 +193,7 @@ def _load_scorer(args):
 
 
 def _cmd_train(args) -> int:
-    from .training import train_bundle
+    from .training.fit import train_bundle
 
     try:
         train_bundle(args.output, corpora=args.corpora, verbose=not args.quiet)
@@ -200,7 +203,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .evaluation import evaluate, metrics_table
+    from .training.evaluate import evaluate, metrics_table
 
     try:
         results = evaluate(
@@ -226,23 +229,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rhetorix {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("score", help="score a document (or one sentence per line)",
+    # options shared by several commands, written once
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
+    model.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
+    reading.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
+                         help="undecodable bytes: refuse them (strict, default: an error naming the byte "
+                              "offset; in batch, the record is rejected) or replace them with U+FFFD")
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    corpora = argparse.ArgumentParser(add_help=False)
+    corpora.add_argument("--corpora", metavar="PATH",
+                         help="corpora folder (default: $RHETORIX_CORPORA or ../shared/corpora)")
+
+    p = sub.add_parser("score", parents=[model, reading], help="score a document (or one sentence per line)",
                        description="Score a text file or stdin, sentence by sentence.")
     p.add_argument("file", nargs="?", default="-", metavar="FILE", help="text file, or - for stdin (default)")
-    p.add_argument("--format", choices=("table", "jsonl", "csv"), default="table", help="output format (default: table)")
+    p.add_argument("--format", choices=("table", "jsonl", "csv"), default="table",
+                   help="output format (default: table)")
     p.add_argument("--sentences", action="store_true",
                    help="treat each input line as one sentence: one record per line, in order; "
                         "offsets are relative to the line")
-    p.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
-    p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
-    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
-    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
-                   help="undecodable bytes: an error naming the byte offset (strict, default) "
-                        "or U+FFFD replacement characters (replace)")
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser(
-        "batch", help="score many documents into JSON Lines, CSV or Parquet",
+        "batch", parents=[model, reading, quiet], help="score many documents into JSON Lines, CSV or Parquet",
         description="Score every document of the inputs, streaming, in input order. Exit status: "
                     "0 all records scored, 3 some rejected (see the errors file), 2 usage error.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -258,18 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", default="text", help="text field of JSON Lines/CSV records (default: text)")
     p.add_argument("--input-format", choices=("auto", "txt", "jsonl", "csv"), default="auto",
                    help="input format (default: by extension; stdin is JSON Lines)")
-    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
-    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
-                   help="undecodable bytes: reject the record (strict, default) or replace them with U+FFFD")
-    p.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
-    p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
     p.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="score on this dask.distributed scheduler (needs the dask extra)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser(
-        "report", help="an HTML report of an article, or an index page of batch output",
+        "report", parents=[model, reading, quiet],
+        help="an HTML report of an article, or an index page of batch output",
         description="Write a self-contained HTML page: an article with its sentences tinted by "
                     "opinion, unattributed causal claims marked and cues highlighted; or, for a "
                     "rhetorix batch output file (.jsonl, .csv, .parquet), a sortable index comparing "
@@ -279,32 +287,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="HTML",
                    help="where to write (default: INPUT with .html; stdout for stdin; - for stdout)")
     p.add_argument("--title", help="page heading (default: the file name)")
-    p.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
-    p.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
-    p.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
-    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
-                   help="undecodable bytes: an error (strict, default) or U+FFFD (replace)")
-    p.add_argument("-q", "--quiet", action="store_true", help="do not print where the report went")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("train", help="train the three models and save a bundle",
+    p = sub.add_parser("train", parents=[corpora, quiet], help="train the three models and save a bundle",
                        description="Train on the shared corpora and data/sentences.tsv; "
                                    "`rhetorix train -o models/default` reproduces the shipped model.")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="bundle folder to write")
-    p.add_argument("--corpora", metavar="PATH", help="corpora folder (default: $RHETORIX_CORPORA or ../shared/corpora)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("evaluate", help="evaluate the models and the baselines on the corpora",
+    p = sub.add_parser("evaluate", parents=[corpora, quiet],
+                       help="evaluate the models and the baselines on the corpora",
                        description="Train with the shipped settings on training splits and report "
                                    "held-out metrics for rhetorix and two baselines.")
-    p.add_argument("--corpora", metavar="PATH", help="corpora folder (default: $RHETORIX_CORPORA or ../shared/corpora)")
     p.add_argument("--metrics", metavar="JSON", help="write metrics to this JSON file")
     p.add_argument("--card", metavar="MD", help="update the metrics table in this model card")
     p.add_argument("--plots", metavar="DIR", help="save reliability diagrams (PNG) here; needs matplotlib")
     p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution"),
                    help="evaluate only this task (repeatable)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_evaluate)
     return parser
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .batch import _scorer
-from .output import DOCUMENT_COLUMNS
-from .scorer import _summary
+from .batch import worker_scorer
+from .io.rows import DOCUMENT_COLUMNS
+from .results import summarize
 
 __all__ = ["score_dataframe", "SUMMARY_DTYPES"]
 
@@ -26,7 +26,7 @@ SUMMARY_DTYPES = {
     "causal_claims": "int64",
     "unattributed_causal_claims": "int64",
 }
-_EMPTY = _summary([])
+_EMPTY = summarize([])
 
 
 def _is_missing(value) -> bool:
@@ -39,7 +39,7 @@ def score_partition(df, text_column: str, model: Optional[str] = None, lexicon_d
     Missing texts (None or NaN) get an empty summary (0 sentences); any other
     value that is not a ``str`` raises TypeError naming its row.
     """
-    scorer = _scorer(model, lexicon_dir)
+    scorer = worker_scorer(model, lexicon_dir)
     rows = []
     for idx, text in zip(df.index, df[text_column]):
         if _is_missing(text):

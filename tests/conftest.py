@@ -18,9 +18,8 @@ try:
     import rhetorix  # noqa: F401
 except ImportError:  # a fresh clone run without PYTHONPATH or an install
     sys.path.insert(0, str(REPO_ROOT))
-    import rhetorix  # noqa: F401
 
-import rhetorix.corpora
+import rhetorix.training.corpora  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +38,7 @@ def scorer():
 def corpora_root() -> Path:
     """The shared corpora folder, or skip the test when it cannot be found."""
     try:
-        root = rhetorix.corpora.find_corpora()
+        root = rhetorix.training.corpora.find_corpora()
     except FileNotFoundError as exc:
         pytest.skip(f"shared corpora not found ({exc})")
     if root is None:

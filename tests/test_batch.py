@@ -16,8 +16,8 @@ import pytest
 
 from rhetorix import cli
 from rhetorix.batch import BatchError, iter_records, run_batch, score_stream
-from rhetorix.corpora import read_own
-from rhetorix.output import DOCUMENT_COLUMNS, SENTENCE_COLUMNS
+from rhetorix.io.rows import DOCUMENT_COLUMNS, SENTENCE_COLUMNS
+from rhetorix.training.corpora import read_own
 
 DOCS = [
     ("a", "Sanctions caused the crisis, experts say. The plan was approved on 3 May."),

@@ -12,7 +12,7 @@ import pytest
 
 import rhetorix
 from rhetorix import cli
-from rhetorix.output import SENTENCE_COLUMNS
+from rhetorix.io.rows import SENTENCE_COLUMNS
 
 KEYS = {
     "text", "start", "end", "opinion", "causal", "attribution", "attribution_scores",

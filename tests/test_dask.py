@@ -13,7 +13,7 @@ from test_batch import many_docs, write_jsonl  # noqa: E402  (tests/ is on sys.p
 import rhetorix  # noqa: E402
 from rhetorix.batch import run_batch  # noqa: E402
 from rhetorix.dask import score_dataframe, score_partition  # noqa: E402
-from rhetorix.output import DOCUMENT_COLUMNS  # noqa: E402
+from rhetorix.io.rows import DOCUMENT_COLUMNS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rhetorix.corpora import read_own
+from rhetorix.training.corpora import read_own
 
 COLUMNS = ["id", "doc", "text", "opinion", "causal", "attribution"]
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import rhetorix
 from rhetorix.cues import CUE_KINDS
-from rhetorix.scorer import DocumentScore, SentenceScore
+from rhetorix.results import DocumentScore, SentenceScore
 
 KEYS = {
     "text", "start", "end", "opinion", "causal", "attribution", "attribution_scores",

@@ -2,7 +2,7 @@
 """Learn the Punkt parameters of rhetorix's sentence segmenter.
 
 Trains :class:`nltk.tokenize.punkt.PunktTrainer` on raw news text from the
-shared corpora and writes ``rhetorix/resources/punkt_en.json``: learned
+shared corpora and writes ``rhetorix/text/resources/punkt_en.json``: learned
 abbreviations, collocations, frequent sentence starters and the
 orthographic context of word types, plus a format version and a note of the
 training data.  Only single tokens (and pairs of tokens for collocations)
@@ -33,7 +33,7 @@ if str(REPO_ROOT) not in sys.path:
 import nltk  # noqa: E402
 from nltk.tokenize.punkt import PunktLanguageVars, PunktTrainer  # noqa: E402
 
-from rhetorix.segment import FORMAT_VERSION, normalize_for_punkt  # noqa: E402
+from rhetorix.text.segment import FORMAT_VERSION, normalize_for_punkt  # noqa: E402
 
 #: (sub-folder of the corpora root, glob, description) of the training text.
 SOURCES = (
@@ -51,7 +51,7 @@ SOURCES = (
     ),
 )
 
-DEFAULT_OUTPUT = REPO_ROOT / "rhetorix" / "resources" / "punkt_en.json"
+DEFAULT_OUTPUT = REPO_ROOT / "rhetorix" / "text" / "resources" / "punkt_en.json"
 #: Ortho-context entries of word types seen fewer times are dropped (1 keeps
 #: all; the file stays well under 1 MB).
 DEFAULT_MIN_ORTHO_COUNT = 1

@@ -1,0 +1,142 @@
+"""What scoring returns: :class:`SentenceScore`, :class:`DocumentScore` and their summary.
+
+Every model tier fills the same types; everything that consumes results (batch,
+report, io, the command line) never asks which tier ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Union
+
+from .cues.cue import Cue
+
+__all__ = ["Cue", "SentenceScore", "DocumentScore", "summarize", "SUMMARY_FIELDS"]
+
+#: Fields of :attr:`DocumentScore.summary`, in order.
+SUMMARY_FIELDS = ("sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims")
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    """Scores for one sentence.  Attribute names match the JSONL keys.
+
+    Attributes
+    ----------
+    text : str
+        The sentence.
+    start, end : int
+        Offsets of the sentence in the scored text (``0`` and ``len(text)`` for a
+        sentence scored alone).
+    opinion : float
+        Probability that the sentence states an opinion rather than a fact.
+    causal : float
+        Probability that it asserts a cause-effect relation.
+    attribution : str
+        Most probable attribution: ``named``, ``vague`` or ``none``.
+    attribution_scores : dict
+        Probability of each attribution label.
+    unattributed_causal : float
+        ``causal * (1 - attribution_scores["named"])``.
+    flags : dict
+        Yes/no decisions for ``opinion``, ``causal`` and ``unattributed_causal``
+        at the bundle's thresholds; ``unattributed_causal`` is only set for
+        sentences flagged ``causal``.
+    cues : list of Cue
+        Spans supporting the scores, offsets into the scored text.
+    """
+
+    text: str
+    start: int
+    end: int
+    opinion: float
+    causal: float
+    attribution: str
+    attribution_scores: Dict[str, float]
+    unattributed_causal: float
+    flags: Dict[str, bool]
+    cues: List[Cue] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, object]:
+        """Return a JSON-ready dict with the keys of the JSONL output."""
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "opinion": self.opinion,
+            "causal": self.causal,
+            "attribution": self.attribution,
+            "attribution_scores": dict(self.attribution_scores),
+            "unattributed_causal": self.unattributed_causal,
+            "flags": dict(self.flags),
+            "cues": [c.to_dict() for c in self.cues],
+        }
+
+
+@dataclass(frozen=True)
+class DocumentScore:
+    """Scores for a document: its sentences (offsets into it) and a summary.
+
+    The summary has ``sentences`` (count), ``words`` (whitespace-separated
+    words in the sentences), ``opinion_share`` (share of sentences flagged as
+    opinion), ``causal_claims`` and ``unattributed_causal_claims`` (counts of
+    flagged sentences).
+
+    Attributes
+    ----------
+    sentences : list of SentenceScore
+    summary : dict
+    text : str or None
+        The scored text, kept by :meth:`Scorer.score_document` for
+        :meth:`to_html` (not part of :meth:`to_dict`, equality or repr).
+
+    The summary is :func:`summarize` of the sentences.
+    """
+
+    sentences: List[SentenceScore]
+    summary: Dict[str, Union[int, float]]
+    text: Optional[str] = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> Dict[str, object]:
+        """Return a JSON-ready dict."""
+        return {"sentences": [s.to_dict() for s in self.sentences], "summary": dict(self.summary)}
+
+    def to_html(self, title: Optional[str] = None, full_page: bool = True) -> str:
+        """The document as a self-contained HTML report (see :mod:`rhetorix.report`).
+
+        Parameters
+        ----------
+        title : str, optional
+            Heading of the report; default "rhetorix report".
+        full_page : bool, default=True
+            A whole HTML page; False gives a fragment to embed (what Jupyter shows).
+        """
+        from .report.document import document_html  # the one import upwards: rendering is the report's job
+
+        return document_html(self, title=title, full_page=full_page)
+
+    def _repr_html_(self) -> str:
+        return self.to_html(full_page=False)
+
+
+def summarize(sentences: Sequence[SentenceScore]) -> Dict[str, Union[int, float]]:
+    """The summary of a document's sentences (:attr:`DocumentScore.summary`).
+
+    Parameters
+    ----------
+    sentences : sequence of SentenceScore
+
+    Returns
+    -------
+    dict
+        ``sentences``, ``words``, ``opinion_share``, ``causal_claims`` and
+        ``unattributed_causal_claims`` (see :class:`DocumentScore`).
+    """
+    n = len(sentences)
+    return {
+        "sentences": n,
+        "words": sum(len(s.text.split()) for s in sentences),
+        "opinion_share": (sum(s.flags["opinion"] for s in sentences) / n) if n else 0.0,
+        "causal_claims": sum(s.flags["causal"] for s in sentences),
+        "unattributed_causal_claims": sum(s.flags["unattributed_causal"] for s in sentences),
+    }

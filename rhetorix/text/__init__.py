@@ -1,0 +1,1 @@
+"""Text to spans with character offsets: sentences (:mod:`.segment`) and word tokens (:mod:`.tokens`)."""

@@ -1,0 +1,1 @@
+"""Model tiers behind one interface (:class:`.base.Model`): the numpy-only fast tier (:mod:`.fast`)."""

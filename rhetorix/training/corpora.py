@@ -1,0 +1,294 @@
+"""Readers for the public labelled corpora and for our own labelled sentences.
+
+Each reader returns a list of :class:`Record` (text, label, group, source).  The
+corpora are never copied into the repository; they are read from a folder given
+at run time: the ``corpora`` argument, else the ``RHETORIX_CORPORA`` environment
+variable, else ``../shared/corpora`` relative to the working directory or to the
+repository that holds this package.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple, Union
+
+__all__ = [
+    "Record",
+    "find_corpora",
+    "read_checkthat",
+    "read_mpqa",
+    "read_claimbuster",
+    "read_cnc",
+    "read_yu2019",
+    "read_polnear",
+    "read_own",
+    "polnear_source_type",
+    "own_data_path",
+]
+
+PathLike = Union[str, os.PathLike]
+
+
+def own_data_path() -> Path:
+    """Our labelled sentences: ``data/sentences.tsv`` in the working directory, else in the checkout."""
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        p = base / "data" / "sentences.tsv"
+        if p.is_file():
+            return p
+    raise FileNotFoundError(
+        "data/sentences.tsv not found: run from the rhetorix repository root (training needs it)"
+    )
+
+
+@dataclass(frozen=True)
+class Record:
+    """One labelled sentence.
+
+    Attributes
+    ----------
+    text : str
+        The sentence.
+    label : int or str
+        1/0 for opinion and causal; ``"named"``, ``"vague"`` or ``"none"`` for attribution.
+    group : str
+        Document id, for grouped cross-validation.
+    source : str
+        Short corpus name.
+    """
+
+    text: str
+    label: Union[int, str]
+    group: str
+    source: str
+
+
+def find_corpora(corpora: Optional[PathLike] = None) -> Optional[Path]:
+    """Return the corpora folder, or None when it cannot be found.
+
+    Parameters
+    ----------
+    corpora : path-like, optional
+        Explicit folder.  When given it must exist.
+    """
+    if corpora is not None:
+        p = Path(corpora)
+        if not p.is_dir():
+            raise FileNotFoundError(f"corpora folder not found: {p}")
+        return p
+    env = os.environ.get("RHETORIX_CORPORA")
+    if env:
+        p = Path(env)
+        if not p.is_dir():
+            raise FileNotFoundError(f"RHETORIX_CORPORA points to a missing folder: {p}")
+        return p
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        p = base.parent / "shared" / "corpora"
+        if p.is_dir():
+            return p
+    return None
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    return path
+
+
+# ------------------------------------------------------------------ opinion
+def read_checkthat(root: PathLike, split: str = "train") -> List[Record]:
+    """CheckThat! 2025 subjectivity, English; label 1 = SUBJ, 0 = OBJ."""
+    if split not in ("train", "dev"):
+        raise ValueError(f"split must be 'train' or 'dev', got {split!r}")
+    path = _need(Path(root) / "checkthat-subjectivity-en" / f"{split}_en.tsv")
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            label = {"SUBJ": 1, "OBJ": 0}[row["label"].strip()]
+            out.append(Record(row["sentence"].strip(), label, row["sentence_id"], f"checkthat-{split}"))
+    return out
+
+
+def read_mpqa(root: PathLike) -> List[Record]:
+    """MPQA 1.2 sentences; label 1 = SUBJ, 0 = OBJ; group = document."""
+    path = _need(Path(root) / "mpqa-1.2-sentences" / "mpqa12_sentences_subjectivity.tsv")
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            text = " ".join(row["sentence"].split())
+            if text:
+                out.append(Record(text, int(row["label"] == "SUBJ"), row["doc"], "mpqa"))
+    return out
+
+
+def read_claimbuster(root: PathLike) -> List[Record]:
+    """ClaimBuster debate sentences; label 1 = non-factual (NFS), 0 = factual (UFS/CFS)."""
+    path = _need(Path(root) / "claimbuster" / "three_class_deprecated" / "data_small.json")
+    with open(path, encoding="utf-8") as fh:
+        rows = json.load(fh)
+    return [
+        Record(r["text"].strip(), int(str(r["label"]) == "-1"), f"cb-{r['sentence_id']}", "claimbuster")
+        for r in rows
+        if r.get("text", "").strip()
+    ]
+
+
+# ------------------------------------------------------------------- causal
+def read_cnc(root: PathLike) -> List[Record]:
+    """Causal News Corpus subtask 1; label 1 = causal; group = document."""
+    path = _need(Path(root) / "causal-news-corpus" / "train_subtask1.csv")
+    out = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            group = row["index"].rsplit("_", 1)[0]
+            out.append(Record(row["text"].strip(), int(row["label"]), group, "cnc"))
+    return out
+
+
+def read_yu2019(root: PathLike) -> List[Record]:
+    """Yu et al. 2019 PubMed findings; 1 = direct or conditional causal, 0 = correlational or none."""
+    path = _need(Path(root) / "yu2019-causal-language-pubmed" / "pubmed_causal_language_use.csv")
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            out.append(Record(row["sentence"].strip(), int(row["label"] in ("1", "2")), f"yu-{i}", "yu2019"))
+    return out
+
+
+# -------------------------------------------------------------- attribution
+_FIRST_SECOND = frozenset(
+    "i me my we us our you your myself ourselves yourself yourselves".split()
+)
+_SPECIFIC_PRONOUNS = frozenset("he she him his her himself herself".split())
+_GENERIC_CAPS = frozenset(
+    """the a an some many most several few other others officials official experts expert analysts
+    analyst sources source critics critic observers observer people reports report media diplomats
+    insiders aides aide advisers advisors one it they them this that these those both all""".split()
+)
+_WORD = re.compile(r"[A-Za-z][\w'\u2019.-]*")
+
+
+def polnear_source_type(source: Optional[str]) -> str:
+    """Map a PolNeAR source span to ``named``, ``vague`` or ``none`` (the documented rule).
+
+    * no source span (e.g. "it is believed") -> ``vague``;
+    * first or second person only ("I", "we", "you") -> ``none`` (the writer's own voice);
+    * he/she (a specific individual named nearby) -> ``named``;
+    * any capitalised word that is not sentence-initial filler or a generic noun
+      ("Officials", "Experts") -> ``named`` (a person or organisation a reader can check);
+    * otherwise ("officials", "they", "a senior aide") -> ``vague``.
+    """
+    if source is None or not source.strip():
+        return "vague"
+    words = _WORD.findall(source)
+    lower = [w.lower() for w in words]
+    if lower and all(w in _FIRST_SECOND for w in lower):
+        return "none"
+    if len(lower) == 1 and lower[0] in _SPECIFIC_PRONOUNS:
+        return "named"
+    for w in words:
+        if w[0].isupper() and w.lower().strip(".") not in _GENERIC_CAPS and w.lower() not in _FIRST_SECOND:
+            return "named"
+    return "vague"
+
+
+def _parse_ann(path: Path) -> List[Tuple[int, int, Optional[str]]]:
+    """Return ``(cue_start, cue_end, source_text)`` for each attribution in a brat file."""
+    spans: Dict[str, Tuple[str, int, int, str]] = {}
+    events = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.rstrip("\n").split("\t")
+            if not parts or not parts[0]:
+                continue
+            if parts[0].startswith("T") and len(parts) >= 3:
+                head = parts[1].split(" ")
+                kind = head[0]
+                try:
+                    # discontinuous spans look like "Cue 10 15;20 25": take the outer bounds
+                    nums = [int(x) for x in re.findall(r"\d+", " ".join(head[1:]))]
+                except ValueError:
+                    continue
+                if nums:
+                    spans[parts[0]] = (kind, min(nums), max(nums), parts[2])
+            elif parts[0].startswith("E") and len(parts) >= 2:
+                events.append(dict(a.split(":", 1) for a in parts[1].split(" ") if ":" in a))
+    out = []
+    for ev in events:
+        cue = spans.get(ev.get("Cue", ""))
+        if cue is None:
+            continue
+        src = spans.get(ev.get("Source", ""))
+        out.append((cue[1], cue[2], src[3] if src else None))
+    return out
+
+
+def read_polnear(root: PathLike, split: str = "train") -> List[Record]:
+    """PolNeAR sentences with attribution labels derived by :func:`polnear_source_type`.
+
+    Articles are split with our segmenter.  A sentence is attributed when an
+    attribution cue of the first annotator (sorted by annotator id) of its article
+    lies in it; its label is ``named`` if any such attribution has a named source,
+    else ``vague`` if any has a vague source, else ``none``.  Headline-like
+    fragments of fewer than 4 words are dropped.
+    """
+    from ..text.segment import segment_spans
+
+    if split not in ("train", "dev"):
+        raise ValueError(f"split must be 'train' or 'dev', got {split!r}")
+    base = Path(root) / "polnear" / split
+    text_dir, ann_dir = _need(base / "text"), _need(base / "attributions")
+    first_ann: Dict[str, Path] = {}
+    for ann in sorted(ann_dir.glob("*.ann")):
+        stem = ann.stem.rsplit("_", 1)[0]
+        first_ann.setdefault(stem, ann)
+    out = []
+    rank = {"none": 0, "vague": 1, "named": 2}
+    for stem, ann in sorted(first_ann.items()):
+        txt = text_dir / f"{stem}.txt"
+        if not txt.exists():
+            continue
+        with open(txt, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+        attributions = _parse_ann(ann)
+        for s, e in segment_spans(text):
+            sent = text[s:e]
+            if len(sent.split()) < 4:
+                continue
+            label = "none"
+            for cs, _, src in attributions:
+                if s <= cs < e:
+                    t = polnear_source_type(src)
+                    if rank[t] > rank[label]:
+                        label = t
+            out.append(Record(" ".join(sent.split()), label, stem, f"polnear-{split}"))
+    return out
+
+
+# --------------------------------------------------------------- our own data
+def read_own(path: Optional[PathLike] = None) -> List[Dict[str, object]]:
+    """Our labelled sentences (``data/sentences.tsv``) as dicts with all four columns."""
+    path = _need(Path(path)) if path else own_data_path()
+    rows = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            rows.append(
+                {
+                    "id": row["id"],
+                    "doc": row["doc"],
+                    "text": row["text"].strip(),
+                    "opinion": int(row["opinion"]),
+                    "causal": int(row["causal"]),
+                    "attribution": row["attribution"].strip(),
+                }
+            )
+    return rows
+
+
+def own_records(task: str, path: Optional[PathLike] = None) -> List[Record]:
+    """Our sentences as :class:`Record` for one task (``opinion``, ``causal``, ``attribution``)."""
+    return [Record(r["text"], r[task], f"own-{r['doc']}", "own") for r in read_own(path)]

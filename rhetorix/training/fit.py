@@ -1,0 +1,452 @@
+"""Train the three models and evaluate them against baselines.
+
+``rhetorix train`` calls :func:`train_bundle`; ``rhetorix evaluate`` calls
+:func:`evaluate`.  Both are deterministic (fixed seeds, sorted inputs).
+
+Training data, with fixed per-source sample weights (chosen before looking at
+any evaluation split, see the model card):
+
+* opinion: CheckThat! train (+ dev for the shipped model), MPQA 1.2, our sentences;
+* causal: Causal News Corpus, our sentences;
+* attribution: PolNeAR train (labels by :func:`rhetorix.training.corpora.polnear_source_type`),
+  our sentences.
+
+Decision thresholds are chosen on out-of-fold predictions of the training data
+(grouped 5-fold), never on an evaluation split.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+from ..bundle import LinearHead, probabilities, save_bundle
+from ..cues.lexicon import Lexicon
+from ..features.transformers import SentenceFeaturizer
+from . import corpora as C
+
+__all__ = [
+    "TrainConfig", "TrainingData", "TextModel", "CachedFeatures", "train_bundle", "best_threshold",
+    "fit_binary", "fit_attribution", "fit_calibration", "decision_from_proba", "to_head", "sample_weight",
+    "tfidf_features", "oof_proba", "opinion_data", "causal_data", "attribution_data", "log",
+]
+
+SEED = 0
+
+
+@dataclass
+class TrainConfig:
+    """Settings of the shipped models (also used for every evaluation run).
+
+    Attributes
+    ----------
+    n_features : int
+        Hash buckets for word n-grams.
+    ngram_range : tuple
+        Word n-gram sizes.
+    C_grid : tuple of float
+        Inverse regularisation strengths tried for the binary models (chosen by
+        out-of-fold F1 on the training data).
+    C_attribution : float
+        Inverse regularisation strength of the attribution model.
+    weights : dict
+        Sample weight per corpus source.
+    folds : int
+        Folds for out-of-fold threshold selection.
+    """
+
+    n_features: int = 2**17
+    ngram_range: Tuple[int, int] = (1, 2)
+    C_grid: Tuple[float, ...] = (0.5, 2.0, 8.0)
+    C_attribution: float = 2.0
+    weights: Dict[str, float] = field(
+        default_factory=lambda: {
+            "checkthat-train": 3.0,
+            "checkthat-dev": 3.0,
+            "mpqa": 0.5,
+            "cnc": 1.0,
+            "polnear-train": 1.0,
+            "own": 3.0,
+        }
+    )
+    folds: int = 5
+
+
+@dataclass
+class TrainingData:
+    """Texts, labels, groups and sources for one model."""
+
+    texts: List[str]
+    labels: np.ndarray
+    groups: np.ndarray
+    sources: np.ndarray
+
+    @classmethod
+    def of(cls, records: Sequence[C.Record]) -> TrainingData:
+        return cls(
+            [r.text for r in records],
+            np.asarray([r.label for r in records]),
+            np.asarray([r.group for r in records]),
+            np.asarray([r.source for r in records]),
+        )
+
+    def subset(self, mask: np.ndarray) -> TrainingData:
+        idx = np.flatnonzero(mask)
+        return TrainingData([self.texts[i] for i in idx], self.labels[idx], self.groups[idx], self.sources[idx])
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def log(msg: str, verbose: bool) -> None:
+    """Print `msg` (flushed) when `verbose`."""
+    if verbose:
+        print(msg, flush=True)
+
+
+# ------------------------------------------------------------------ datasets
+def opinion_data(root: Path, include_dev: bool) -> TrainingData:
+    recs = C.read_checkthat(root, "train") + C.read_mpqa(root) + C.own_records("opinion")
+    if include_dev:
+        recs += C.read_checkthat(root, "dev")
+    return TrainingData.of(recs)
+
+
+def causal_data(root: Path) -> TrainingData:
+    return TrainingData.of(C.read_cnc(root) + C.own_records("causal"))
+
+
+def attribution_data(root: Path) -> TrainingData:
+    return TrainingData.of(C.read_polnear(root, "train") + C.own_records("attribution"))
+
+
+# ------------------------------------------------------------------- fitting
+def sample_weight(data: TrainingData, cfg: TrainConfig) -> np.ndarray:
+    w = np.asarray([cfg.weights.get(s, 1.0) for s in data.sources], dtype=np.float64)
+    # balance classes on top of the source weights
+    out = w.copy()
+    classes = np.unique(data.labels)
+    total = w.sum()
+    for c in classes:
+        m = data.labels == c
+        out[m] *= total / (len(classes) * w[m].sum())
+    return out
+
+
+class TextModel:
+    """A text classifier: a featurizer, then logistic regression, then optional calibration.
+
+    ``make_features()`` returns an object with ``fit_transform`` and ``transform``
+    (a fresh one per fit, so baselines that learn a vocabulary never see test text).
+    Two classes use liblinear; more use multinomial lbfgs.  Calibration
+    (:func:`fit_calibration`) is a linear map of the decision values, so it
+    folds into the linear head at no cost at scoring time.
+    """
+
+    def __init__(self, make_features: Callable[[], object], C_: float):
+        self.make_features = make_features
+        self.C = C_
+        self.calibration: Optional[Tuple[np.ndarray, np.ndarray]] = None
+
+    def fit(self, data: TrainingData, weights: np.ndarray) -> TextModel:
+        self.features = self.make_features()
+        X = self.features.fit_transform(data.texts)
+        binary = len(np.unique(data.labels)) == 2
+        self.clf = LogisticRegression(
+            C=self.C, solver="liblinear" if binary else "lbfgs", max_iter=5000, random_state=SEED
+        )
+        self.clf.fit(X, data.labels, sample_weight=weights)
+        return self
+
+    def predict_proba(self, texts: List[str]) -> np.ndarray:
+        z = np.asarray(self.clf.decision_function(self.features.transform(texts)), dtype=np.float64)
+        return probabilities(_apply(self.calibration, z.reshape(len(texts), -1)))
+
+
+def _apply(calibration: Optional[Tuple[np.ndarray, np.ndarray]], z: np.ndarray) -> np.ndarray:
+    if calibration is None:
+        return z
+    A, b = calibration
+    return z @ A.T + b
+
+
+def decision_from_proba(p: np.ndarray) -> np.ndarray:
+    """Decision values (up to a per-row constant for softmax) from probabilities."""
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    if p.shape[1] == 2:
+        return np.log(p[:, 1:] / p[:, :1])
+    return np.log(p)
+
+
+def fit_calibration(p_oof: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Temperature scaling fitted on out-of-fold probabilities.
+
+    One scalar ``a = 1 / T`` multiplies the decision values; it is chosen to
+    minimise the log loss of the out-of-fold predictions.  Unlike Platt or
+    matrix scaling it has no bias term, so it corrects over- or
+    under-confidence without moving the model's class prior towards that of
+    the training sources (the prior of the text a user scores is unknown).
+    Returns ``(A, b)``: ``A = a * I`` (``1 x 1`` for two classes) and ``b = 0``.
+    """
+    from scipy.optimize import minimize_scalar
+
+    z = decision_from_proba(p_oof)
+    onehot = (np.asarray(y)[:, None] == np.unique(y)[None, :]).astype(np.float64)
+
+    def log_loss(a: float) -> float:
+        return float(-np.mean(np.sum(onehot * np.log(probabilities(a * z) + 1e-12), axis=1)))
+
+    a = float(minimize_scalar(log_loss, bounds=(0.05, 5.0), method="bounded").x)
+    k = z.shape[1]
+    return a * np.eye(k), np.zeros(k)
+
+
+class CachedFeatures:
+    """Our featurizer learns nothing, so each sentence is featurised once per run."""
+
+    def __init__(self, cfg: TrainConfig, lexicon: Lexicon):
+        self.featurizer = SentenceFeaturizer(lexicon, cfg.n_features, cfg.ngram_range)
+        self.rows: Dict[str, int] = {}
+        self.X = None
+
+    def transform(self, texts: List[str]):
+        new = [t for t in dict.fromkeys(texts) if t not in self.rows]
+        if new:
+            Xn = self.featurizer.transform(new)
+            base = len(self.rows)
+            self.rows.update({t: base + i for i, t in enumerate(new)})
+            self.X = Xn if self.X is None else sp.vstack([self.X, Xn], format="csr")
+        return self.X[[self.rows[t] for t in texts]]
+
+    fit_transform = transform
+
+    def __call__(self) -> CachedFeatures:
+        return self
+
+
+def tfidf_features():
+    """TF-IDF word (1-2) + char (2-5) n-grams, the baseline."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+    ])
+
+
+def oof_proba(
+    make: Callable[[], TextModel], data: TrainingData, cfg: TrainConfig, weights: np.ndarray
+) -> np.ndarray:
+    """Out-of-fold probabilities with grouped K-fold."""
+    n_classes = len(np.unique(data.labels))
+    out = np.zeros((len(data), n_classes))
+    for tr, te in GroupKFold(n_splits=cfg.folds).split(data.texts, data.labels, data.groups):
+        mask = np.zeros(len(data), dtype=bool)
+        mask[tr] = True
+        m = make().fit(data.subset(mask), weights[tr])
+        out[te] = m.predict_proba([data.texts[i] for i in te])
+    return out
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, average: str = "binary") -> Tuple[float, float]:
+    """Threshold on `p` maximising F1 (``binary``) or macro-F1 (``macro``); returns (threshold, score).
+
+    Every cut between two distinct scores is tried, so the choice does not
+    depend on a grid and is the same partition under any monotone
+    recalibration of `p`.  The threshold is the midpoint of the chosen cut.
+    """
+    y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype=np.float64)
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    last = np.flatnonzero(np.append(ps[1:] != ps[:-1], True))  # last index of each tie group
+    # cut k predicts the first last[k] + 1 scores positive; the first cut predicts none
+    tp = np.concatenate([[0.0], np.cumsum(ys)[last]])
+    fp = np.concatenate([[0.0], last + 1]) - tp
+    pos, neg = ys.sum(), len(ys) - ys.sum()
+    fn, tn = pos - tp, neg - fp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1_pos = np.nan_to_num(2 * tp / (2 * tp + fp + fn))
+        f1_neg = np.nan_to_num(2 * tn / (2 * tn + fn + fp))
+    score = f1_pos if average == "binary" else (f1_pos + f1_neg) / 2
+    k = int(np.argmax(score))
+    if k == 0:
+        return float(ps[0] + 1e-9), float(score[0])  # flag nothing
+    end = last[k - 1]
+    nxt = ps[end + 1] if end + 1 < len(ps) else 0.0
+    return float((ps[end] + nxt) / 2), float(score[k])
+
+
+def fit_binary(
+    make: Callable[[float], TextModel],
+    data: TrainingData,
+    cfg: TrainConfig,
+    in_domain: Sequence[str],
+    average: str,
+    verbose: bool,
+    name: str,
+) -> Tuple[TextModel, float, np.ndarray]:
+    """Choose C, calibration and threshold on out-of-fold predictions; fit on all.
+
+    `make(C)` returns an unfitted model.  Each C in ``cfg.C_grid`` is scored by the
+    best (macro-)F1 over thresholds of its out-of-fold predictions on the
+    in-domain sources.  Temperature scaling is fitted on those same
+    out-of-fold predictions (public corpora only, not our own sentences), and
+    the threshold is chosen on the calibrated ones.  Returns
+    the fitted, calibrated model, the threshold and the calibrated
+    out-of-fold probabilities of the positive class.
+    """
+    w = sample_weight(data, cfg)
+    mask = np.isin(data.sources, list(in_domain))
+    y = data.labels[mask].astype(int)
+    best = None
+    for c in cfg.C_grid:
+        oof = oof_proba(functools.partial(make, c), data, cfg, w)
+        _, score = best_threshold(y, oof[mask, 1], average)
+        if best is None or score > best[0]:
+            best = (score, c, oof)
+    _, c, oof = best
+    # calibrated on the public corpora only: our own sentences are cleaner than real news
+    public = mask & (data.sources != "own")
+    calibration = fit_calibration(oof[public], data.labels[public].astype(int))
+    oof_cal = probabilities(_apply(calibration, decision_from_proba(oof)))[:, 1]
+    th, score = best_threshold(y, oof_cal[mask], average)
+    log(f"  {name}: C={c}, temperature {1 / calibration[0][0, 0]:.2f}, threshold {th:.2f} "
+         f"(out-of-fold {average} F1 {score:.3f} on {', '.join(sorted(set(in_domain)))})", verbose)
+    model = make(c).fit(data, w)
+    model.calibration = calibration
+    return model, th, oof_cal
+
+
+def fit_attribution(
+    make: Callable[[float], TextModel], data: TrainingData, cfg: TrainConfig, w: np.ndarray, verbose: bool
+) -> Tuple[np.ndarray, TextModel]:
+    """Fit the attribution model, temperature-scaled on out-of-fold PolNeAR train predictions.
+
+    Returns the calibrated out-of-fold probabilities and the fitted model.
+    """
+    oof = oof_proba(lambda: make(cfg.C_attribution), data, cfg, w)
+    mask = data.sources == "polnear-train"
+    calibration = fit_calibration(oof[mask], data.labels[mask])
+    log(f"  attribution: temperature {1 / calibration[0][0, 0]:.2f} (out-of-fold PolNeAR train)", verbose)
+    model = make(cfg.C_attribution).fit(data, w)
+    model.calibration = calibration
+    return probabilities(_apply(calibration, decision_from_proba(oof))), model
+
+
+def to_head(model: TextModel) -> LinearHead:
+    """The model as a :class:`LinearHead`, calibration folded into its weights."""
+    clf = model.clf
+    coef = np.asarray(clf.coef_, dtype=np.float64)
+    intercept = np.asarray(clf.intercept_, dtype=np.float64)
+    if model.calibration is not None:
+        A, b = model.calibration
+        coef, intercept = A @ coef, A @ intercept + b
+    return LinearHead([c.item() if hasattr(c, "item") else c for c in clf.classes_], coef, intercept)
+
+
+# -------------------------------------------------------------------- train
+def train_bundle(
+    out: os.PathLike,
+    corpora: Optional[os.PathLike] = None,
+    cfg: Optional[TrainConfig] = None,
+    verbose: bool = True,
+) -> Path:
+    """Train the three models on the corpora and our sentences and save a bundle.
+
+    Parameters
+    ----------
+    out : path-like
+        Bundle folder to write.
+    corpora : path-like, optional
+        Corpora folder (see :func:`rhetorix.training.corpora.find_corpora`).
+    cfg : TrainConfig, optional
+        Settings; the shipped defaults when None.
+    verbose : bool, default=True
+        Print progress.
+    """
+    cfg = cfg or TrainConfig()
+    root = C.find_corpora(corpora)
+    if root is None:
+        raise FileNotFoundError(
+            "corpora folder not found: pass --corpora PATH or set RHETORIX_CORPORA"
+        )
+    lexicon = Lexicon.default()
+    featurize = CachedFeatures(cfg, lexicon)
+
+    def make(c):
+        return TextModel(featurize, c)
+
+    log("opinion: CheckThat! train+dev, MPQA, own", verbose)
+    op = opinion_data(root, include_dev=True)
+    op_model, op_th, _ = fit_binary(
+        make, op, cfg, ["checkthat-train", "checkthat-dev", "own"], "macro", verbose, "opinion"
+    )
+
+    log("causal: Causal News Corpus, own", verbose)
+    ca = causal_data(root)
+    ca_model, ca_th, ca_oof = fit_binary(make, ca, cfg, ["cnc", "own"], "binary", verbose, "causal")
+
+    log("attribution: PolNeAR train, own", verbose)
+    at = attribution_data(root)
+    w = sample_weight(at, cfg)
+    at_oof, at_model = fit_attribution(make, at, cfg, w, verbose)
+
+    # unattributed_causal threshold: out-of-fold scores on our own sentences,
+    # the only data labelled for both causality and attribution.
+    own = C.read_own()
+    ca_own = {t: p for t, p, s in zip(ca.texts, ca_oof, ca.sources) if s == "own"}
+    classes = list(at_model.clf.classes_)
+    at_own = {t: p for t, p, s in zip(at.texts, at_oof, at.sources) if s == "own"}
+    y_u = np.asarray([int(r["causal"] == 1 and r["attribution"] != "named") for r in own])
+    p_u = np.asarray([ca_own[r["text"]] * (1 - at_own[r["text"]][classes.index("named")]) for r in own])
+    u_th, _ = best_threshold(y_u, p_u)
+    log(f"  unattributed_causal: threshold {u_th:.2f} from out-of-fold predictions on own", verbose)
+
+    heads = {"opinion": to_head(op_model), "causal": to_head(ca_model), "attribution": to_head(at_model)}
+    import sklearn
+
+    manifest = {
+        "created": _dt.date.today().isoformat(),
+        "sklearn_version": sklearn.__version__,
+        "featurizer": {"n_features": cfg.n_features, "ngram_range": list(cfg.ngram_range)},
+        "thresholds": {"opinion": op_th, "causal": ca_th, "unattributed_causal": u_th},
+        "C": {"opinion": op_model.C, "causal": ca_model.C, "attribution": cfg.C_attribution},
+        "training": {
+            "opinion": _describe(op),
+            "causal": _describe(ca),
+            "attribution": _describe(at),
+            "weights": cfg.weights,
+            "seed": SEED,
+        },
+        "corpora": {
+            "checkthat-subjectivity-en": "CC BY-NC-SA 4.0",
+            "mpqa-1.2-sentences": "MPQA terms (research use)",
+            "causal-news-corpus": "CC0 1.0",
+            "polnear": "research use; news text under its publishers' copyright",
+            "rhetorix data/sentences.tsv": "CC BY 4.0 (ours)",
+        },
+    }
+    path = save_bundle(out, heads, lexicon, manifest)
+    log(f"saved bundle to {path}", verbose)
+    return path
+
+
+def _describe(d: TrainingData) -> Dict[str, object]:
+    srcs, counts = np.unique(d.sources, return_counts=True)
+    labs, lcounts = np.unique(d.labels.astype(str), return_counts=True)
+    return {
+        "sentences": len(d),
+        "sources": {str(s): int(c) for s, c in zip(srcs, counts)},
+        "labels": {str(s): int(c) for s, c in zip(labs, lcounts)},
+    }
