@@ -30,7 +30,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 from tqdm import tqdm
 
-from .errors import BatchError
+from .errors import BatchError, extra_required
 from .io.formats import INPUT_FORMATS, output_format
 from .io.readers import Record, expand_inputs, iter_records, read_records
 from .io.rows import LEVELS
@@ -115,7 +115,7 @@ def _dask_map(func: Callable, chunks: Iterable, address: str) -> Iterator:
     try:
         from distributed import Client
     except ImportError:
-        raise BatchError("--dask-scheduler needs the dask extra: pip install 'rhetorix[dask]'") from None
+        raise BatchError(str(extra_required("dask", "--dask-scheduler"))) from None
     try:
         client = Client(address, timeout=30)
     except (OSError, TimeoutError) as exc:

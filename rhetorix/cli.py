@@ -193,8 +193,10 @@ def _load_scorer(args):
 
 
 def _cmd_train(args) -> int:
-    from .training.fit import train_bundle
-
+    try:
+        from .training.fit import train_bundle
+    except ImportError as exc:  # the train extra is missing
+        raise UserError(str(exc)) from None
     try:
         train_bundle(args.output, corpora=args.corpora, verbose=not args.quiet)
     except FileNotFoundError as exc:
@@ -203,8 +205,10 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .training.evaluate import evaluate, metrics_table
-
+    try:
+        from .training.evaluate import evaluate, metrics_table
+    except ImportError as exc:  # the train extra is missing
+        raise UserError(str(exc)) from None
     try:
         results = evaluate(
             corpora=args.corpora,

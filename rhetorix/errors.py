@@ -1,6 +1,6 @@
 """The exceptions rhetorix raises for problems a user can fix (all are ValueErrors)."""
 
-__all__ = ["BundleError", "BatchError", "ReportError"]
+__all__ = ["BundleError", "BatchError", "ReportError", "extra_required"]
 
 
 class BundleError(ValueError):
@@ -13,3 +13,8 @@ class BatchError(ValueError):
 
 class ReportError(ValueError):
     """A batch output file that cannot be read as one."""
+
+
+def extra_required(extra: str, what: str) -> ImportError:
+    """The error for a feature whose optional dependencies are missing, naming the extra to install."""
+    return ImportError(f"{what} needs the {extra} extra: pip install 'rhetorix[{extra}]'")

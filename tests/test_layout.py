@@ -13,6 +13,7 @@ import ast
 import importlib
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
@@ -210,3 +211,37 @@ def test_ruff_passes(repo_root):
     proc = subprocess.run([ruff, "check", "--no-cache", str(repo_root)], capture_output=True, text=True,
                           cwd=repo_root, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# Scoring, batch and reports with scikit-learn, scipy and pandas made unimportable,
+# as after `pip install rhetorix` without extras.
+_WITHOUT_EXTRAS = """
+import sys, tempfile, os, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("sklearn", "scipy", "pandas", "torch"):
+            raise ImportError(f"{name} is blocked: not installed")
+sys.meta_path.insert(0, Block())
+import rhetorix
+doc = rhetorix.load().score_document("Sanctions caused the shortages, many experts say. Prices rose 4%.")
+assert len(doc.sentences) == 2 and doc.to_html()
+out = os.path.join(tempfile.mkdtemp(), "out.jsonl")
+src = out + ".in.jsonl"
+open(src, "w").write('{"id": "a", "text": "The drought pushed prices up."}\\n')
+assert rhetorix.run_batch([src], out, progress=False).documents == 1
+try:
+    rhetorix.CueFeatures
+except ImportError as exc:
+    assert "pip install 'rhetorix[train]'" in str(exc), exc
+else:
+    raise AssertionError("the scikit-learn transformers imported without scikit-learn")
+from rhetorix import cli
+assert cli.main(["train", "-o", out + ".bundle"]) == 1  # one line naming the extra, no traceback
+print("ok")
+"""
+
+
+def test_scoring_needs_no_training_extra(subprocess_env):
+    proc = subprocess.run([sys.executable, "-c", _WITHOUT_EXTRAS], capture_output=True, text=True,
+                          env=subprocess_env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -21,13 +21,13 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..errors import extra_required
+
 try:
     import scipy.sparse as sp
     from sklearn.base import BaseEstimator, TransformerMixin
 except ImportError:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "rhetorix's scikit-learn transformers need scikit-learn and scipy: pip install 'rhetorix[train]'"
-    ) from None
+    raise extra_required("train", "rhetorix's scikit-learn transformers") from None
 
 from ..cues.cue import Cue
 from ..cues.finder import find_cues

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..errors import BatchError, ReportError
+from ..errors import BatchError, ReportError, extra_required
 from .formats import INPUT_FORMATS, batch_output_format, input_format_of, open_binary
 
 __all__ = ["Record", "iter_records", "expand_inputs", "read_records", "read_batch_output"]
@@ -254,7 +254,7 @@ def _batch_rows(path: Path) -> Iterator[Tuple[str, Dict[str, object]]]:
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise ReportError(f"{path}: reading Parquet needs pyarrow: pip install 'rhetorix[parquet]'") from None
+            raise ReportError(f"{path}: {extra_required('parquet', 'reading Parquet')}") from None
         for k, row in enumerate(pq.read_table(path).to_pylist(), 1):
             yield f"row {k}", row
         return

@@ -11,7 +11,7 @@ import io
 import os
 from typing import Dict, List, Optional
 
-from ..errors import BatchError
+from ..errors import BatchError, extra_required
 from .readers import Record
 from .rows import columns, csv_cell, flat_row, json_line
 
@@ -62,7 +62,7 @@ class ParquetSink:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise BatchError("Parquet output needs the parquet extra: pip install 'rhetorix[parquet]'") from None
+            raise BatchError(str(extra_required("parquet", "Parquet output"))) from None
         self.pa, self.level, self.rows = pa, level, []
         types = {"id": pa.string(), "sentence_index": pa.int64(), "sentences": pa.int64(), "words": pa.int64(),
                  "causal_claims": pa.int64(), "unattributed_causal_claims": pa.int64(),

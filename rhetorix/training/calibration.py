@@ -15,6 +15,8 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from ..errors import extra_required
+
 __all__ = ["reliability", "expected_calibration_error", "top_label", "plot_reliability"]
 
 
@@ -61,7 +63,7 @@ def plot_reliability(path: Path, curves: Dict[str, Dict[str, List[float]]], titl
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'rhetorix[plots]'") from None
+        raise extra_required("plots", "plots") from None
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=120)
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="perfect calibration")
     for (name, bins), marker in zip(curves.items(), "osD^v"):

@@ -21,8 +21,14 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import GroupKFold
+
+from ..errors import extra_required
+
+try:
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import GroupKFold
+except ImportError:  # pragma: no cover - depends on the environment
+    raise extra_required("train", "evaluation") from None
 
 from ..cues.lexicon import Lexicon
 from . import corpora as C

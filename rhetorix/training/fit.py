@@ -25,9 +25,15 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+
+from ..errors import extra_required
+
+try:
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+except ImportError:  # pragma: no cover - depends on the environment
+    raise extra_required("train", "training") from None
 
 from ..bundle import LinearHead, probabilities, save_bundle
 from ..cues.lexicon import Lexicon
