@@ -77,6 +77,10 @@ TARGETS = {
     "tokenizer_over_rhetorix": 6.0,  # <=
     "load_first_sentence_s": 0.5,  # <
     "peak_rss_mb": 200.0,  # <
+    "accurate_sent_per_s": 120.0,  # >= on one core
+    "accurate_over_torch": 2.0,  # >=
+    "accurate_load_first_sentence_s": 2.0,  # <
+    "accurate_peak_rss_mb": 500.0,  # <
 }
 SUBPROCESS_RUNS = 5
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
@@ -238,18 +242,91 @@ def median_startup(code: str, arg: str, runs: int = SUBPROCESS_RUNS) -> Dict[str
     return {"median_s": statistics.median(times), "all_s": times}
 
 
-def peak_rss_mb(sents: List[str]) -> Optional[float]:
+def peak_rss_mb(sents: List[str], code: str = PEAK_RSS) -> Optional[float]:
     """Peak RSS in MB (2**20 bytes) of a fresh interpreter scoring `sents` (None if it fails)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sentences.json"
         path.write_text(json.dumps(sents), encoding="utf-8")
         try:
-            maxrss = int(_run_python(PEAK_RSS, str(path)))
+            maxrss = int(_run_python(code, str(path)))
         except RuntimeError as exc:
             print(f"  WARNING: {exc}", file=sys.stderr)
             return None
     # ru_maxrss is KiB on Linux, bytes on macOS.
     return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 2**10
+
+
+# ------------------------------------------------------- the accurate tier
+STARTUP_ACCURATE = """\
+import sys, time
+t0 = time.perf_counter()
+import rhetorix
+rhetorix.load("accurate").score_sentences([sys.argv[1]])
+print(time.perf_counter() - t0)
+"""
+
+PEAK_RSS_ACCURATE = PEAK_RSS.replace("rhetorix.load()", 'rhetorix.load("accurate")')
+
+
+def accurate_systems(checkpoint: Optional[str]) -> Dict[str, Scorer]:
+    """The accurate tier and the cascade on one onnxruntime thread, and (with `checkpoint`
+    and torch) the same fine-tuned encoder in fp32 PyTorch, one window per forward pass as
+    the accurate tier runs it."""
+    from rhetorix.bundle import bundle_path, load_bundle
+    from rhetorix.tiers.accurate import AccurateModel
+    from rhetorix.tiers.cascade import CascadeModel
+
+    accurate = AccurateModel(load_bundle(bundle_path("accurate")), threads=1)
+    cascade = CascadeModel(rhetorix.load("fast").model, accurate)
+    systems: Dict[str, Scorer] = {"accurate": accurate.predict, "cascade": cascade.predict}
+    if checkpoint:
+        try:
+            import torch
+
+            from rhetorix.training.teacher import load_trained
+        except ImportError as exc:
+            print(f"  fp32 PyTorch: skipped ({exc})")
+            return systems
+        from rhetorix.tiers.accurate import windows
+
+        torch.set_num_threads(1)
+        model, _ = load_trained(Path(checkpoint))
+        tokenizer = accurate.tokenizer
+
+        def torch_fp32(sents: List[str]) -> object:
+            out = []
+            with torch.inference_mode():
+                for enc in tokenizer.encode_batch(sents, add_special_tokens=False):
+                    for a, b in windows(len(enc.ids), accurate.max_length - 2, accurate.stride):
+                        ids = torch.tensor([[accurate.cls_id, *enc.ids[a:b], accurate.sep_id]])
+                        out.append(model(ids, torch.ones_like(ids)))
+            return out
+
+        systems["torch_fp32"] = torch_fp32
+    return systems
+
+
+def run_accurate(args: argparse.Namespace, sents: List[str]) -> Optional[Dict[str, object]]:
+    """Speed, start-up and memory of the accurate tier (None without its extra)."""
+    try:
+        systems = accurate_systems(args.teacher_checkpoint)
+    except ImportError as exc:
+        print(f"  accurate tier: skipped ({exc})")
+        return None
+    sub = sents[:args.accurate_n]
+    print(f"\n  accurate tier: {len(sub):,} sentences, one thread, best of {args.accurate_repeat}", flush=True)
+    throughput = measure_throughput(systems, sub, args.accurate_repeat, min(args.warmup, 50))
+    rate = {k: v["sent_per_s"] for k, v in throughput.items()}
+    from rhetorix.bundle import bundle_path
+
+    return {
+        "sentences": len(sub),
+        "throughput": throughput,
+        "accurate_over_torch": rate["accurate"] / rate["torch_fp32"] if "torch_fp32" in rate else None,
+        "load_first_sentence": median_startup(STARTUP_ACCURATE, FIRST_SENTENCE),
+        "peak_rss_mb": peak_rss_mb(sub, PEAK_RSS_ACCURATE),
+        "model_mb": (bundle_path("accurate") / "model.onnx").stat().st_size / 1e6,
+    }
 
 
 # ---------------------------------------------------------------- report
@@ -260,7 +337,16 @@ def verdicts(res: Dict[str, object]) -> Dict[str, str]:
             return missing
         return "PASS" if ok(value) else "FAIL"
 
+    acc = res.get("accurate") or {}
+    acc_rate = acc["throughput"]["accurate"]["sent_per_s"] if acc else None
     return {
+        "accurate_sent_per_s": check(acc_rate, lambda v: v >= TARGETS["accurate_sent_per_s"]),
+        "accurate_over_torch": check(acc.get("accurate_over_torch"),
+                                     lambda v: v >= TARGETS["accurate_over_torch"]),
+        "accurate_load_first_sentence_s": check(
+            (acc.get("load_first_sentence") or {}).get("median_s"),
+            lambda v: v < TARGETS["accurate_load_first_sentence_s"]),
+        "accurate_peak_rss_mb": check(acc.get("peak_rss_mb"), lambda v: v < TARGETS["accurate_peak_rss_mb"]),
         "rhetorix_over_textblob": check(
             res["rhetorix_over_textblob"], lambda v: v >= TARGETS["rhetorix_over_textblob"]),
         "tokenizer_over_rhetorix": check(
@@ -306,6 +392,25 @@ def markdown_table(res: Dict[str, object]) -> str:
          _fmt(res["peak_rss_mb"], "{:.0f} MB"), "< 200 MB",
          v["peak_rss_mb"]),
     ]
+    acc = res.get("accurate")
+    if acc:
+        tp = acc["throughput"]
+        n = acc["sentences"]
+        rows += [
+            (f"accurate tier, one thread ({n:,} sentences)", f"{tp['accurate']['sent_per_s']:,.0f} sentences/s",
+             ">= 120/s", v["accurate_sent_per_s"]),
+            ("cascade (fast, accurate where fast is unsure), one thread",
+             f"{tp['cascade']['sent_per_s']:,.0f} sentences/s", "", ""),
+            ("same encoder, fp32 PyTorch, one thread, same batching",
+             f"{tp['torch_fp32']['sent_per_s']:,.0f} sentences/s" if "torch_fp32" in tp
+             else "skipped (needs torch and --teacher-checkpoint)", "", ""),
+            ("accurate / fp32 PyTorch", _ratio(acc["accurate_over_torch"]), ">= 2x", v["accurate_over_torch"]),
+            (f"import + load accurate + first sentence (median of {runs})",
+             _fmt(acc["load_first_sentence"]["median_s"], "{:.3f} s"), "< 2 s", v["accurate_load_first_sentence_s"]),
+            (f"peak RSS of the accurate tier, scoring {n:,} sentences", _fmt(acc["peak_rss_mb"], "{:.0f} MB"),
+             "< 500 MB", v["accurate_peak_rss_mb"]),
+            ("accurate model file (int8 ONNX)", f"{acc['model_mb']:.1f} MB", "<= 30 MB", ""),
+        ]
     lines = ["| measure | value | target | result |", "|---|---:|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines)
@@ -332,6 +437,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=3, help="timed passes per system, best counts")
     p.add_argument("--warmup", type=int, default=200, help="warm-up sentences per system")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    p.add_argument("--accurate-n", type=int, default=2000, help="sentences for the accurate tier (default 2000)")
+    p.add_argument("--accurate-repeat", type=int, default=2, help="timed passes of the accurate tier")
+    p.add_argument("--no-accurate", action="store_true", help="leave the accurate tier out")
+    p.add_argument("--teacher-checkpoint", metavar="DIR",
+                   help="a trained teacher folder (model.pt, config.json; rhetorix train --tier accurate) "
+                        "for the fp32 PyTorch comparison (needs torch)")
     args = p.parse_args(argv)
     if args.n < 1 or args.repeat < 1 or args.warmup < 0:
         p.error("--n and --repeat must be >= 1, --warmup >= 0")
@@ -368,6 +479,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
         "peak_rss_mb": peak_rss_mb(sents),
         "targets": TARGETS,
     }
+    res["accurate"] = None if args.no_accurate else run_accurate(args, sents)
     res["verdicts"] = verdicts(res)
     return res
 

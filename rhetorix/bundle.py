@@ -2,18 +2,27 @@
 
 A bundle is a folder::
 
-    manifest.json      format version, versions, corpora, thresholds, featurizer
+    manifest.json      format version, tier, versions, corpora, thresholds, model
                        settings, and the sha256 of every other file
     manifest.sha256    the sha256 of manifest.json, so that no byte of any file
                        can change unnoticed
-    weights.npz        one coefficient matrix and intercept per model (numpy,
-                       loaded with ``allow_pickle=False``)
     lexicons/*.txt     the cue lexicons the models were trained with
 
+and the model files of its tier:
+
+    fast               weights.npz: one coefficient matrix and intercept per
+                       model (numpy, loaded with ``allow_pickle=False``)
+    accurate           model.onnx (an ONNX graph: data for onnxruntime, not
+                       code) and tokenizer.json (the tokenizers library's JSON)
+
 Nothing in a bundle is unpickled or executed: the manifest is JSON, the weights
-are plain numeric arrays and the lexicons are text.  Every file's sha256 is
-checked on load, and a bundle of another format version is refused.  The
-checksums detect damage and accidental edits, not forgery (see SECURITY.md).
+are plain numeric arrays or an ONNX graph, the lexicons and the tokenizer are
+text.  Every file's sha256 is checked on load, and a bundle of an unknown
+format version is refused.  The checksums detect damage and accidental edits,
+not forgery (see SECURITY.md).
+
+Format versions: 2 added manifest.sha256; 3 added ``tier`` (a version 2
+bundle is a fast one).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,12 +44,16 @@ from .cues.lexicon import Lexicon, read_lexicon_file
 from .errors import BundleError
 
 __all__ = [
-    "Bundle", "LinearHead", "BundleError", "save_bundle", "load_bundle", "default_bundle_path",
-    "probabilities", "FORMAT_VERSION", "MODEL_NAMES",
+    "Bundle", "LinearHead", "BundleError", "save_bundle", "load_bundle", "bundle_path",
+    "probabilities", "FORMAT_VERSION", "MODEL_NAMES", "TIERS",
 ]
 
-FORMAT_VERSION = 2  # 2: manifest.sha256 added
+FORMAT_VERSION = 3
+#: The oldest format version read (see the module docstring).
+MIN_FORMAT_VERSION = 2
 MODEL_NAMES = ("opinion", "causal", "attribution")
+#: Bundle kinds, and the model files each must hold besides the lexicons.
+TIERS = {"fast": ("weights.npz",), "accurate": ("model.onnx", "tokenizer.json")}
 PathLike = Union[str, os.PathLike]
 
 
@@ -85,13 +99,26 @@ def probabilities(z: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Bundle:
-    """Everything a :class:`~rhetorix.Scorer` needs, loaded from a bundle folder."""
+    """A verified bundle folder, loaded.
+
+    Attributes
+    ----------
+    heads : dict of str to LinearHead
+        The linear models of a fast bundle (empty for an accurate one, whose
+        model is ``path / "model.onnx"``).
+    lexicon : Lexicon
+    manifest : dict
+    path : Path or None
+    thresholds : dict of str to float
+    tier : {"fast", "accurate"}
+    """
 
     heads: Dict[str, LinearHead]
     lexicon: Lexicon
     manifest: Dict[str, object]
     path: Optional[Path] = None
     thresholds: Dict[str, float] = field(default_factory=dict)
+    tier: str = "fast"
 
 
 def _sha256(path: Path) -> str:
@@ -104,9 +131,11 @@ def _sha256(path: Path) -> str:
 
 def save_bundle(
     path: PathLike,
-    heads: Mapping[str, LinearHead],
+    heads: Optional[Mapping[str, LinearHead]],
     lexicon: Lexicon,
     manifest: Mapping[str, object],
+    tier: str = "fast",
+    files: Optional[Mapping[str, PathLike]] = None,
 ) -> Path:
     """Write a bundle folder; returns its path.
 
@@ -114,36 +143,48 @@ def save_bundle(
     ----------
     path : path-like
         Folder to write (created if needed; files of a previous bundle are replaced).
-    heads : mapping
-        ``opinion``, ``causal`` and ``attribution`` heads.
+    heads : mapping or None
+        ``opinion``, ``causal`` and ``attribution`` heads of a fast bundle (None for accurate).
     lexicon : Lexicon
-        The lexicon the features were computed with.
+        The lexicon the models were trained with.
     manifest : mapping
-        Extra manifest fields (versions, corpora, thresholds, featurizer, metrics).
+        Extra manifest fields (versions, corpora, thresholds, model settings, metrics).
+    tier : {"fast", "accurate"}, default="fast"
+    files : mapping of str to path-like, optional
+        Model files to copy into the bundle, by name (an accurate bundle's
+        ``model.onnx`` and ``tokenizer.json``).
     """
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; expected one of {sorted(TIERS)}")
     path = Path(path)
     (path / "lexicons").mkdir(parents=True, exist_ok=True)
-    missing = set(MODEL_NAMES) - set(heads)
+    full = dict(manifest)
+    if tier == "fast":
+        if heads is None or set(MODEL_NAMES) - set(heads):
+            raise ValueError(f"missing model heads: {sorted(set(MODEL_NAMES) - set(heads or {}))}")
+        arrays = {}
+        for name in MODEL_NAMES:
+            arrays[f"{name}_coef"] = np.asarray(heads[name].coef, dtype=np.float32)
+            arrays[f"{name}_intercept"] = np.asarray(heads[name].intercept, dtype=np.float64)
+        np.savez_compressed(path / "weights.npz", **arrays)
+        full["classes"] = {n: list(heads[n].classes) for n in MODEL_NAMES}
+    for name, source in (files or {}).items():
+        shutil.copyfile(source, path / name)
+    missing = [f for f in TIERS[tier] if not (path / f).is_file()]
     if missing:
-        raise ValueError(f"missing model heads: {sorted(missing)}")
-    arrays = {}
-    for name in MODEL_NAMES:
-        arrays[f"{name}_coef"] = np.asarray(heads[name].coef, dtype=np.float32)
-        arrays[f"{name}_intercept"] = np.asarray(heads[name].intercept, dtype=np.float64)
-    np.savez_compressed(path / "weights.npz", **arrays)
+        raise ValueError(f"a {tier} bundle needs {missing}")
     for kind in LEXICON_KINDS:
         with open(path / "lexicons" / f"{kind}.txt", "w", encoding="utf-8") as fh:
             fh.write(f"# {kind}: lexicon the bundled models were trained with\n")
             fh.write("\n".join(lexicon.entries[kind]) + "\n")
-    files = ["weights.npz"] + [f"lexicons/{k}.txt" for k in LEXICON_KINDS]
-    full = dict(manifest)
+    names = list(TIERS[tier]) + [f"lexicons/{k}.txt" for k in LEXICON_KINDS]
     full.update(
         {
             "format_version": FORMAT_VERSION,
+            "tier": tier,
             "rhetorix_version": __version__,
             "numpy_version": np.__version__,
-            "classes": {n: list(heads[n].classes) for n in MODEL_NAMES},
-            "files": {f: _sha256(path / f) for f in files},
+            "files": {f: _sha256(path / f) for f in names},
         }
     )
     data = (json.dumps(full, indent=2, sort_keys=True) + "\n").encode("utf-8")
@@ -152,28 +193,20 @@ def save_bundle(
     return path
 
 
-def default_bundle_path() -> Path:
-    """Path of the bundle shipped with the package.
+def bundle_path(name: str = "fast") -> Path:
+    """Path of a bundle shipped with the package: ``fast`` or ``accurate``.
 
     Installed, it is package data of ``rhetorix.models``; in a source checkout
-    that is not installed, it is ``models/default`` beside the package.
+    that is not installed, it is ``models/<name>`` beside the package.
     """
     try:
-        return Path(str(resources.files("rhetorix.models") / "default"))
+        return Path(str(resources.files("rhetorix.models") / name))
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "models" / "default"
+        return Path(__file__).resolve().parent.parent / "models" / name
 
 
-def load_bundle(path: Optional[PathLike] = None) -> Bundle:
-    """Load and verify a bundle folder (the shipped one when `path` is None).
-
-    Raises
-    ------
-    BundleError
-        When the folder or a file is missing, a checksum does not match, the
-        manifest is malformed or the format version is not supported.
-    """
-    path = Path(path) if path is not None else default_bundle_path()
+def _verified_manifest(path: Path) -> Dict[str, object]:
+    """The manifest of a bundle folder once its format and every checksum are verified."""
     if not path.is_dir():
         raise BundleError(f"model bundle folder not found: {path}")
     mpath = path / "manifest.json"
@@ -194,10 +227,10 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
             f"{path}: bundle format version {version} is newer than this rhetorix supports "
             f"({FORMAT_VERSION}); upgrade rhetorix"
         )
-    if version < FORMAT_VERSION:
+    if version < MIN_FORMAT_VERSION:
         raise BundleError(
             f"{path}: bundle format version {version} is older than this rhetorix reads "
-            f"({FORMAT_VERSION}); retrain it with `rhetorix train`"
+            f"({MIN_FORMAT_VERSION}); retrain it with `rhetorix train`"
         )
     try:
         expected = (path / "manifest.sha256").read_text(encoding="ascii").strip()
@@ -207,9 +240,13 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
         raise BundleError(f"{path}: unreadable manifest.sha256 ({exc})") from None
     if hashlib.sha256(data).hexdigest() != expected:
         raise BundleError(f"{path}: checksum mismatch for manifest.json; the file was changed or damaged")
+    tier = manifest.get("tier", "fast") if version >= 3 else "fast"
+    if tier not in TIERS:
+        raise BundleError(f"{mpath}: unknown tier {tier!r}; expected one of {sorted(TIERS)}")
+    manifest["tier"] = tier
     files = manifest.get("files")
-    if not isinstance(files, dict) or "weights.npz" not in files:
-        raise BundleError(f"{mpath}: manifest lists no files")
+    if not isinstance(files, dict) or any(f not in files for f in TIERS[tier]):
+        raise BundleError(f"{mpath}: manifest does not list the {tier} model files {list(TIERS[tier])}")
     for name, digest in files.items():
         fpath = (path / name).resolve()
         if path.resolve() not in fpath.parents:
@@ -218,6 +255,10 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
             raise BundleError(f"{path}: file {name} listed in the manifest is missing")
         if _sha256(fpath) != digest:
             raise BundleError(f"{path}: checksum mismatch for {name}; the file was changed or damaged")
+    return manifest
+
+
+def _linear_heads(path: Path, manifest: Mapping[str, object]) -> Dict[str, LinearHead]:
     try:
         with np.load(path / "weights.npz", allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -229,7 +270,7 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
         try:
             coef = arrays[f"{name}_coef"].astype(np.float64)
             intercept = arrays[f"{name}_intercept"].astype(np.float64)
-            heads[name] = LinearHead(list(classes[name]), coef, intercept)
+            heads[name] = LinearHead(list(classes[name]), coef, intercept)  # type: ignore[index]
         except (KeyError, TypeError) as exc:
             raise BundleError(f"{path}: model {name!r} incomplete ({exc} missing)") from None
         if coef.ndim != 2 or coef.shape[0] != intercept.shape[0]:
@@ -241,10 +282,27 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
             )
     if sorted(map(str, heads["attribution"].classes)) != ["named", "none", "vague"]:
         raise BundleError(f"{path}: attribution classes must be named, vague and none")
+    return heads
+
+
+def load_bundle(path: Optional[PathLike] = None) -> Bundle:
+    """Load and verify a bundle folder (the shipped fast one when `path` is None).
+
+    Raises
+    ------
+    BundleError
+        When the folder or a file is missing, a checksum does not match, the
+        manifest is malformed or the format version is not supported.
+    """
+    path = Path(path) if path is not None else bundle_path("fast")
+    manifest = _verified_manifest(path)
+    files = manifest["files"]
+    mpath = path / "manifest.json"
+    heads = _linear_heads(path, manifest) if manifest["tier"] == "fast" else {}
     lex_entries = {}
     for kind in LEXICON_KINDS:
         f = path / "lexicons" / f"{kind}.txt"
-        if f"lexicons/{kind}.txt" not in files:
+        if f"lexicons/{kind}.txt" not in files:  # type: ignore[operator]
             raise BundleError(f"{mpath}: lexicon {kind} is not listed in the manifest")
         lex_entries[kind] = read_lexicon_file(f)
     thresholds = manifest.get("thresholds", {})
@@ -252,4 +310,4 @@ def load_bundle(path: Optional[PathLike] = None) -> Bundle:
         isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in thresholds.values()
     ):
         raise BundleError(f"{mpath}: thresholds must be a mapping of names to numbers")
-    return Bundle(heads, Lexicon(lex_entries), manifest, path, dict(thresholds))
+    return Bundle(heads, Lexicon(lex_entries), manifest, path, dict(thresholds), str(manifest["tier"]))

@@ -100,7 +100,7 @@ def _cmd_score(args) -> int:
     text = _read_input(args.file, args.encoding, args.encoding_errors)
     try:
         scorer = _load_scorer(args)
-    except (BundleError, FileNotFoundError, ValueError) as exc:
+    except (BundleError, FileNotFoundError, ValueError, ImportError) as exc:
         raise UserError(str(exc)) from None
     summary = None
     if args.sentences:
@@ -136,7 +136,7 @@ def _cmd_batch(args) -> int:
     except BatchError as exc:
         print(f"rhetorix batch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (BundleError, FileNotFoundError, ValueError) as exc:
+    except (BundleError, FileNotFoundError, ValueError, ImportError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
@@ -164,7 +164,7 @@ def _cmd_report(args) -> int:
         text = _read_input(name, args.encoding, args.encoding_errors)
         try:
             scorer = _load_scorer(args)
-        except (BundleError, FileNotFoundError, ValueError) as exc:
+        except (BundleError, FileNotFoundError, ValueError, ImportError) as exc:
             raise UserError(str(exc)) from None
         title = args.title or ("rhetorix report" if name == "-" else Path(name).name)
         page = document_html(scorer.score_document(text), title=title)
@@ -194,29 +194,35 @@ def _load_scorer(args):
 
 def _cmd_train(args) -> int:
     try:
-        from .training.fit import train_bundle
-    except ImportError as exc:  # the train extra is missing
+        if args.tier == "accurate":
+            from .training.teacher import train_teacher as train
+        else:
+            from .training.fit import train_bundle as train
+    except ImportError as exc:  # the train (or teacher) extra is missing
         raise UserError(str(exc)) from None
     try:
-        train_bundle(args.output, corpora=args.corpora, verbose=not args.quiet)
-    except FileNotFoundError as exc:
+        train(args.output, corpora=args.corpora, verbose=not args.quiet)
+    except (FileNotFoundError, ImportError) as exc:
         raise UserError(str(exc)) from None
     return 0
 
 
 def _cmd_evaluate(args) -> int:
     try:
-        from .training.evaluate import evaluate, metrics_table
+        from .training.evaluate import TASKS, evaluate, metrics_table
     except ImportError as exc:  # the train extra is missing
         raise UserError(str(exc)) from None
+    tiers = args.model or ("fast", "accurate", "cascade")
+    systems = ["tfidf_lr", "textblob", *tiers] + (["fast_gold"] if "fast" in tiers else [])
     try:
         results = evaluate(
             corpora=args.corpora,
             metrics_path=args.metrics,
             card_path=args.card,
-            tasks=args.task or ("opinion", "causal", "attribution"),
+            tasks=args.task or TASKS,
             verbose=not args.quiet,
             plots_dir=args.plots,
+            systems=systems,
         )
     except (FileNotFoundError, ImportError) as exc:
         raise UserError(str(exc)) from None
@@ -235,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # options shared by several commands, written once
     model = argparse.ArgumentParser(add_help=False)
-    model.add_argument("--model", metavar="PATH", help="model bundle folder (default: the shipped model)")
+    model.add_argument("--model", metavar="MODEL",
+                       help="fast (default: numpy only), accurate (a transformer; needs the accurate extra), "
+                            "cascade (fast, and accurate where fast is unsure), or a bundle folder")
     model.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
     reading = argparse.ArgumentParser(add_help=False)
     reading.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
@@ -293,21 +301,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="page heading (default: the file name)")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("train", parents=[corpora, quiet], help="train the three models and save a bundle",
-                       description="Train on the shared corpora and data/sentences.tsv; "
-                                   "`rhetorix train -o models/default` reproduces the shipped model.")
+    p = sub.add_parser("train", parents=[corpora, quiet], help="train a model tier and save a bundle",
+                       description="Train on the shared corpora and our labels (data/). "
+                                   "`rhetorix train -o models/fast` reproduces the shipped fast model (it learns "
+                                   "from the teacher's labels in models/teacher_labels.npz, so it needs no torch); "
+                                   "`rhetorix train --tier accurate -o DIR` trains the teacher (the teacher extra: "
+                                   "torch and transformers; about two hours on 2 cores with its cross-validation).")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="bundle folder to write")
+    p.add_argument("--tier", choices=("fast", "accurate"), default="fast", help="which model (default: fast)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", parents=[corpora, quiet],
-                       help="evaluate the models and the baselines on the corpora",
-                       description="Train with the shipped settings on training splits and report "
-                                   "held-out metrics for rhetorix and two baselines.")
+                       help="evaluate the model tiers and the baselines on the corpora",
+                       description="Retrain the fast tier and the baselines on the training splits, score "
+                                   "the shipped accurate tier and the cascade, and report held-out metrics "
+                                   "of all of them in one table.")
     p.add_argument("--metrics", metavar="JSON", help="write metrics to this JSON file")
     p.add_argument("--card", metavar="MD", help="update the metrics table in this model card")
     p.add_argument("--plots", metavar="DIR", help="save reliability diagrams (PNG) here; needs matplotlib")
-    p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution"),
-                   help="evaluate only this task (repeatable)")
+    p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution", "ours"),
+                   help="evaluate only this task (repeatable; ours: the shipped models on our own labels)")
+    p.add_argument("--model", action="append", choices=("fast", "accurate", "cascade"),
+                   help="evaluate only this tier, beside the baselines (repeatable; default: all three)")
     p.set_defaults(func=_cmd_evaluate)
     return parser
 

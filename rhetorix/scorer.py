@@ -14,13 +14,15 @@ import os
 import threading
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from .bundle import load_bundle
+from .bundle import bundle_path, load_bundle
 from .cues.lexicon import Lexicon
 from .results import DocumentScore, SentenceScore, summarize
+from .tiers.accurate import AccurateModel
 from .tiers.base import ATTRIBUTION_LABELS, Model
+from .tiers.cascade import CascadeModel
 from .tiers.fast import FastModel
 
-__all__ = ["Scorer", "load", "MAX_CHARS"]
+__all__ = ["Scorer", "load", "MAX_CHARS", "MODEL_NAMES"]
 
 #: Default longest sentence, in characters (see :class:`Scorer`).
 MAX_CHARS = 100_000
@@ -172,23 +174,30 @@ class Scorer:
         return [self.score_document(t) for t in items]
 
 
-_DEFAULT: List[Scorer] = []
-_DEFAULT_LOCK = threading.Lock()
+#: Names of the shipped models :func:`load` takes besides a bundle folder.
+MODEL_NAMES = ("fast", "accurate", "cascade")
+
+_SHIPPED: Dict[str, Scorer] = {}
+_SHIPPED_LOCK = threading.Lock()
 
 
 def load(
-    path: Optional[Union[str, os.PathLike]] = None,
+    model: Optional[Union[str, os.PathLike]] = None,
     extra_cues: Optional[Mapping[str, Iterable[str]]] = None,
     lexicon_dir: Optional[Union[str, os.PathLike]] = None,
     max_chars: Optional[int] = MAX_CHARS,
 ) -> Scorer:
-    """Load a model bundle and return a :class:`Scorer`.
+    """Load a model and return a :class:`Scorer`.
 
     Parameters
     ----------
-    path : path-like, optional
-        A bundle folder written by ``rhetorix train``; the shipped model when None.
-        Loading verifies every file's checksum and never executes code from it.
+    model : str or path-like, optional
+        ``"fast"`` (the default: numpy only, thousands of sentences a second),
+        ``"accurate"`` (a fine-tuned transformer; needs ``pip install
+        'rhetorix[accurate]'``), ``"cascade"`` (the fast model everywhere, the
+        accurate one where the fast one is unsure), or a bundle folder written by
+        ``rhetorix train``.  Loading verifies every file's checksum and never
+        executes code from the bundle.
     extra_cues : mapping of str to list of str, optional
         Extra lexicon entries by cue kind, e.g. ``{"hedge": ["by all accounts"]}``.
     lexicon_dir : path-like, optional
@@ -199,12 +208,14 @@ def load(
     Returns
     -------
     Scorer
-        The shipped model without extras is loaded once per process and reused.
+        A shipped model without extras is loaded once per process and reused.
 
     Raises
     ------
     rhetorix.BundleError
         If the bundle is missing, damaged or of an unsupported format.
+    ImportError
+        For ``"accurate"`` or ``"cascade"`` without the accurate extra (naming it).
     """
     extras: Dict[str, List[str]] = {}
     if lexicon_dir is not None:
@@ -213,9 +224,20 @@ def load(
         if isinstance(phrases, str):
             raise TypeError(f"extra_cues[{kind!r}] must be a list of phrases, not a str")
         extras.setdefault(kind, []).extend(phrases)
-    if path is None and not extras and max_chars == MAX_CHARS:
-        with _DEFAULT_LOCK:
-            if not _DEFAULT:
-                _DEFAULT.append(Scorer(FastModel(load_bundle(None))))
-            return _DEFAULT[0]
-    return Scorer(FastModel(load_bundle(path), extras or None), max_chars)
+    name = "fast" if model is None else model
+    if isinstance(name, str) and name in MODEL_NAMES and not extras and max_chars == MAX_CHARS:
+        with _SHIPPED_LOCK:
+            if name not in _SHIPPED:
+                _SHIPPED[name] = Scorer(_model(name, None))
+            return _SHIPPED[name]
+    return Scorer(_model(name, extras or None), max_chars)
+
+
+def _model(name: Union[str, os.PathLike], extras: Optional[Mapping[str, Iterable[str]]]) -> Model:
+    if isinstance(name, str) and name == "cascade":
+        return CascadeModel(_model("fast", extras), _model("accurate", extras))
+    path = bundle_path(name) if isinstance(name, str) and name in MODEL_NAMES else name
+    bundle = load_bundle(path)
+    if bundle.tier == "accurate":
+        return AccurateModel(bundle, extras)
+    return FastModel(bundle, extras)

@@ -19,7 +19,7 @@ from rhetorix.bundle import (
     Bundle,
     LinearHead,
     _sha256,
-    default_bundle_path,
+    bundle_path,
     load_bundle,
     save_bundle,
 )
@@ -50,7 +50,7 @@ def fabricated_bundle(tmp_path_factory):
 @pytest.fixture(params=["shipped", "fabricated"])
 def bundle_copy(request, tmp_path):
     """A private copy of a bundle (the shipped one, or a fabricated one) that a test may damage."""
-    src = default_bundle_path() if request.param == "shipped" else request.getfixturevalue("fabricated_bundle")
+    src = bundle_path("fast") if request.param == "shipped" else request.getfixturevalue("fabricated_bundle")
     dst = tmp_path / "bundle"
     shutil.copytree(src, dst)
     return dst
@@ -109,7 +109,7 @@ def test_load_shipped_bundle():
 
 
 def test_shipped_manifest_lists_every_bundle_file():
-    path = default_bundle_path()
+    path = bundle_path("fast")
     m = read_manifest(path)
     on_disk = {
         p.relative_to(path).as_posix()

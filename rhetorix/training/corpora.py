@@ -24,19 +24,29 @@ __all__ = [
     "read_mpqa",
     "read_claimbuster",
     "read_cnc",
+    "cnc_ids",
     "read_yu2019",
     "read_polnear",
     "read_own",
+    "own_records",
+    "read_news_labels",
+    "news_records",
     "polnear_source_type",
     "own_data_path",
+    "OWN_HELD_OUT",
 ]
 
+#: Topic groups of data/sentences.tsv never trained on: our own held-back evaluation set.
+OWN_HELD_OUT = frozenset(f"d{n}" for n in (46, 49, 52, 55, 58, 61, 64, 67, 70, 73))
+
 PathLike = Union[str, os.PathLike]
+# the repository checkout when this package is used from one (rhetorix/training/corpora.py)
+_CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def own_data_path() -> Path:
     """Our labelled sentences: ``data/sentences.tsv`` in the working directory, else in the checkout."""
-    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+    for base in (Path.cwd(), _CHECKOUT):
         p = base / "data" / "sentences.tsv"
         if p.is_file():
             return p
@@ -86,7 +96,7 @@ def find_corpora(corpora: Optional[PathLike] = None) -> Optional[Path]:
         if not p.is_dir():
             raise FileNotFoundError(f"RHETORIX_CORPORA points to a missing folder: {p}")
         return p
-    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+    for base in (Path.cwd(), _CHECKOUT):
         p = base.parent / "shared" / "corpora"
         if p.is_dir():
             return p
@@ -147,6 +157,13 @@ def read_cnc(root: PathLike) -> List[Record]:
             group = row["index"].rsplit("_", 1)[0]
             out.append(Record(row["text"].strip(), int(row["label"]), group, "cnc"))
     return out
+
+
+def cnc_ids(root: PathLike) -> List[str]:
+    """The ``index`` of every Causal News Corpus sentence, in the order of :func:`read_cnc`."""
+    path = _need(Path(root) / "causal-news-corpus" / "train_subtask1.csv")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [row["index"] for row in csv.DictReader(fh)]
 
 
 def read_yu2019(root: PathLike) -> List[Record]:
@@ -289,6 +306,110 @@ def read_own(path: Optional[PathLike] = None) -> List[Dict[str, object]]:
     return rows
 
 
-def own_records(task: str, path: Optional[PathLike] = None) -> List[Record]:
-    """Our sentences as :class:`Record` for one task (``opinion``, ``causal``, ``attribution``)."""
-    return [Record(r["text"], r[task], f"own-{r['doc']}", "own") for r in read_own(path)]
+def own_records(task: str, path: Optional[PathLike] = None, held_out: bool = False) -> List[Record]:
+    """Our sentences as :class:`Record` for one task (``opinion``, ``causal``, ``attribution``).
+
+    Parameters
+    ----------
+    task : str
+    path : path-like, optional
+        Default: :func:`own_data_path`.
+    held_out : bool, default=False
+        False: the training sentences (every group but :data:`OWN_HELD_OUT`);
+        True: the held-back ones (source ``own-held-out``).
+    """
+    return [
+        Record(r["text"], r[task], f"own-{r['doc']}", "own-held-out" if held_out else "own")
+        for r in read_own(path)
+        if (r["doc"] in OWN_HELD_OUT) == held_out
+    ]
+
+
+# --------------------------------------------------- our labels on real news
+def news_labels_path() -> Path:
+    """``data/news_labels.tsv`` beside :func:`own_data_path`."""
+    return own_data_path().parent / "news_labels.tsv"
+
+
+def _corpus_text(root: Path, corpus: str, file: str, cache: Dict[Tuple[str, str], List[Dict[str, str]]]) -> str:
+    """The text a news_labels row indexes: a whole file, or one row of a CSV (``name#row``)."""
+    name, _, row = file.partition("#")
+    if not row:
+        with open(_need(root / corpus / name), encoding="utf-8", newline="") as fh:
+            return fh.read()
+    if (corpus, name) not in cache:
+        csv.field_size_limit(2**31 - 1)
+        with open(_need(root / corpus / name), encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        cache[(corpus, name)] = rows
+    rows = cache[(corpus, name)]
+    if corpus == "causal-news-corpus":
+        return next(r["text"] for r in rows if r["index"] == row)
+    return rows[int(row)]["text"]
+
+
+def read_news_labels(
+    root: PathLike, split: Optional[str] = None, path: Optional[PathLike] = None
+) -> List[Dict[str, object]]:
+    """Our labels on real news sentences (``data/news_labels.tsv``), with their text from the corpora.
+
+    Parameters
+    ----------
+    root : path-like
+        The corpora folder.
+    split : {"train", "test"}, optional
+        Only that split.
+    path : path-like, optional
+        The labels file (default: :func:`news_labels_path`).
+
+    Returns
+    -------
+    list of dict
+        ``text``, ``corpus``, ``file``, ``start``, ``end``, ``split``, ``group`` (the
+        article, or the CNC document), ``opinion``, ``causal``, ``attribution``, ``agreed``.
+
+    Raises
+    ------
+    ValueError
+        If a sentence's text does not match the sha1 recorded with its label
+        (the corpus differs from the one labelled).
+    """
+    import hashlib
+
+    path = Path(path) if path else news_labels_path()
+    root = Path(root)
+    cache: Dict[Tuple[str, str], List[Dict[str, str]]] = {}
+    texts: Dict[Tuple[str, str], str] = {}
+    out = []
+    with open(_need(path), encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            if split is not None and row["split"] != split:
+                continue
+            key = (row["corpus"], row["file"])
+            if key not in texts:
+                texts[key] = _corpus_text(root, row["corpus"], row["file"], cache)
+            start, end = int(row["start"]), int(row["end"])
+            text = texts[key][start:end]
+            if hashlib.sha1(text.encode("utf-8")).hexdigest()[:12] != row["sha1"]:
+                raise ValueError(f"{path}: {row['corpus']}/{row['file']} [{start}:{end}] no longer matches "
+                                 "its label (sha1); the corpus differs from the one labelled")
+            group = row["file"].rsplit("_", 1)[0] if row["corpus"] == "causal-news-corpus" else row["file"]
+            out.append({
+                "text": text, "corpus": row["corpus"], "file": row["file"], "start": start, "end": end,
+                "split": row["split"], "group": f"{row['corpus']}:{group}", "opinion": int(row["opinion"]),
+                "causal": int(row["causal"]), "attribution": row["attribution"], "agreed": row["agreed"] == "1",
+            })
+    return out
+
+
+def news_records(root: PathLike, task: str, split: str = "train") -> List[Record]:
+    """:func:`read_news_labels` of one split as :class:`Record` for one task (source ``news-<split>``).
+
+    The Causal News Corpus sentences (all ``test``) are left out: they measure the
+    distance between CNC's labels and ours, and CNC is a training corpus itself.
+    """
+    return [
+        Record(" ".join(r["text"].split()), r[task], r["group"], f"news-{split}")
+        for r in read_news_labels(root, split)
+        if r["corpus"] != "causal-news-corpus"
+    ]

@@ -1,15 +1,41 @@
-"""``rhetorix evaluate``: measure our models and two baselines in one run.
+"""``rhetorix evaluate``: both tiers, the cascade and the baselines, measured in one run.
 
-* opinion: trained without CheckThat! dev (train, MPQA, our sentences), scored
-  on CheckThat! dev (macro-F1 over SUBJ/OBJ);
-* causal: grouped 5-fold cross-validation on the Causal News Corpus (our
-  sentences added to every training fold, never to a test fold);
-* attribution: trained on PolNeAR train (+ our sentences), scored on PolNeAR dev.
+Splits (the same for every system):
 
-Baselines, trained on exactly the same data and given thresholds by the same
-out-of-fold procedure: TF-IDF word (1-2) + char (2-5) n-grams with logistic
-regression; and for opinion, TextBlob's subjectivity >= 0.5 (needs the
-``test`` extra).  Every threshold is chosen on training data only.
+* opinion: CheckThat! dev (462 sentences), which no system is trained on;
+* causal: grouped 5-fold cross-validation on the Causal News Corpus (our own
+  sentences and our news labels are added to every training fold, never to a
+  test fold);
+* attribution: PolNeAR dev sentences, which no system is trained on.
+
+Systems:
+
+* ``fast``: the fast tier as shipped: cue, style and hashed n-gram features
+  with linear heads, trained on the gold labels plus the teacher's soft labels
+  on the distillation pool (:mod:`rhetorix.training.distill`); retrained here
+  on each training split.  In the CNC folds it learns from the soft labels of
+  the teacher that never saw that fold (``causal_folds``).
+* ``fast_gold``: the same features and training without the teacher's labels.
+* ``tfidf_lr``: TF-IDF word (1-2) and char (2-5) n-grams with logistic
+  regression, on the gold data, with the same threshold procedure.
+* ``textblob`` (opinion): TextBlob's subjectivity >= 0.5.
+* ``accurate``: the shipped accurate bundle on the dev sets; on CNC, the
+  teacher's own cross-validation (``models/teacher_cv.npz``: fold ``k`` is
+  scored by the model trained without it, with a temperature and threshold
+  chosen on the other folds' out-of-fold predictions).
+* ``cascade``: ``fast`` as retrained here, with ``accurate`` for the sentences
+  ``fast`` is unsure about (:func:`rhetorix.tiers.cascade.combine`).
+
+Every threshold of a retrained system is chosen on its training data only
+(out-of-fold), never on an evaluation split.
+
+``ours`` adds end-to-end figures at the shipped thresholds of the shipped
+models, on the sentences labelled by our own guide that no model was trained
+on: our held-back sentences (``data/sentences.tsv``, groups
+:data:`~rhetorix.training.corpora.OWN_HELD_OUT`), the ``test`` split of our
+labels on news, and the 200 CNC sentences we relabelled.  There both labels
+of the unattributed-causal flag are known, so its precision and recall are
+measured directly.
 """
 
 from __future__ import annotations
@@ -18,23 +44,28 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from ..errors import extra_required
 
 try:
-    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
     from sklearn.model_selection import GroupKFold
 except ImportError:  # pragma: no cover - depends on the environment
     raise extra_required("train", "evaluation") from None
 
+from ..bundle import bundle_path, load_bundle
 from ..cues.lexicon import Lexicon
+from ..tiers.base import ATTRIBUTION_LABELS, Model
+from ..tiers.cascade import BAND, CascadeModel, unsure
+from ..tiers.fast import FastModel
 from . import corpora as C
 from .calibration import expected_calibration_error, plot_reliability, reliability, top_label
 from .fit import (
     CachedFeatures,
+    Distillation,
     TextModel,
     TrainConfig,
     TrainingData,
@@ -48,96 +79,199 @@ from .fit import (
     tfidf_features,
 )
 
-__all__ = ["evaluate", "write_model_card_metrics"]
+__all__ = ["evaluate", "metrics_table", "write_model_card_metrics", "teacher_cv_path", "SYSTEMS"]
+
+#: Every system of the table, in its column order.
+SYSTEMS = ("fast", "fast_gold", "tfidf_lr", "textblob", "accurate", "cascade")
+_EMPTY = TrainingData([], np.zeros(0, int), np.zeros(0, str), np.zeros(0, str))
 
 
 def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def _systems(cfg: TrainConfig, cache: CachedFeatures):
-    """Unfitted-model factories taking C; both systems get the same C and threshold search."""
-    return {
-        "rhetorix": lambda c: TextModel(cache, c),
-        "tfidf_lr": lambda c: TextModel(tfidf_features, c),
+def teacher_cv_path() -> Path:
+    """``models/teacher_cv.npz`` of the checkout: the teacher's cross-validation on CNC."""
+    return C.own_data_path().parent.parent / "models" / "teacher_cv.npz"
+
+
+class _Run:
+    """What every task of one evaluation shares: data, features, the teacher's labels, the shipped accurate tier."""
+
+    def __init__(self, root: Path, systems: Sequence[str], verbose: bool):
+        self.root, self.verbose = root, verbose
+        self.cfg = TrainConfig()
+        self.cache = CachedFeatures(self.cfg, Lexicon.default())
+        self.systems = list(systems)
+        self.notes: Dict[str, str] = {}
+        self.dist = Distillation.load(root) if "fast" in systems or "cascade" in systems else None
+        if self.dist is None and ("fast" in systems or "cascade" in systems):
+            self.notes["fast"] = "no teacher labels (models/teacher_labels.npz): fast is fast_gold"
+        self.accurate: Optional[Model] = None
+        if "accurate" in systems or "cascade" in systems:
+            try:
+                from ..tiers.accurate import AccurateModel
+
+                self.accurate = AccurateModel(load_bundle(bundle_path("accurate")))
+            except ImportError as exc:
+                self.notes["accurate"] = str(exc)
+
+    def makers(self) -> Dict[str, Callable[[float], TextModel]]:
+        """Unfitted retrained systems by name (each takes C)."""
+        out = {}
+        if "fast" in self.systems or "cascade" in self.systems:
+            out["fast"] = lambda c: TextModel(self.cache, c)
+        if "fast_gold" in self.systems:
+            out["fast_gold"] = lambda c: TextModel(self.cache, c)
+        if "tfidf_lr" in self.systems:
+            out["tfidf_lr"] = lambda c: TextModel(tfidf_features, c)
+        return out
+
+    def soft(self, name: str, task: str, fold: Optional[int] = None) -> TrainingData:
+        if name != "fast" or self.dist is None:
+            return _EMPTY
+        return self.dist.rows(task, fold)
+
+    def accurate_predict(self, texts: List[str]):
+        return None if self.accurate is None else self.accurate.predict(texts)
+
+
+def _binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float, average: str) -> Dict[str, object]:
+    pred = (p >= threshold).astype(int)
+    out: Dict[str, object] = {
+        "f1" if average == "binary" else "macro_f1": _r(f1_score(y, pred, average=average)),
+        "accuracy": _r(accuracy_score(y, pred)),
+        "threshold": _r(threshold),
+        "ece": _r(expected_calibration_error(y, p)),
+        "reliability": reliability(y, p),
     }
+    if average == "macro":
+        out["subj_f1"] = _r(f1_score(y, pred))
+    return out
 
 
 # ------------------------------------------------------------------- opinion
-def _opinion_metrics(y: np.ndarray, pred: np.ndarray, threshold: float) -> Dict[str, float]:
-    return {
-        "macro_f1": _r(f1_score(y, pred, average="macro")),
-        "subj_f1": _r(f1_score(y, pred)),
-        "accuracy": _r(accuracy_score(y, pred)),
-        "threshold": threshold,
-    }
-
-
-def _eval_opinion(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[str, object]:
+def _eval_opinion(run: _Run) -> Dict[str, object]:
+    root = run.root
     train = opinion_data(root, include_dev=False)
     dev = TrainingData.of(C.read_checkthat(root, "dev"))
     y = dev.labels.astype(int)
     out: Dict[str, object] = {
-        "data": "CheckThat! 2025 English dev (trained on train + MPQA + own, without dev)",
+        "data": "CheckThat! 2025 English dev (trained on train + MPQA + own + news-train, without dev)",
         "n": len(dev),
     }
-    for name, make in _systems(cfg, cache).items():
+    probs = {}
+    for name, make in run.makers().items():
         t0 = time.time()
-        model, th, _ = fit_binary(make, train, cfg, ["checkthat-train", "own"], "macro", False, name)
+        model, th, _ = fit_binary(make, train + run.soft(name, "opinion"), run.cfg,
+                                  ["checkthat-train", "own", "news-train"], "macro", False, name)
         p = model.predict_proba(dev.texts)[:, 1]
-        out[name] = _opinion_metrics(y, (p >= th).astype(int), th)
-        out[name]["ece"] = _r(expected_calibration_error(y, p))
-        out[name]["reliability"] = reliability(y, p)
-        log(f"  opinion {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)
-    try:
-        from textblob import TextBlob
-    except ImportError:
-        out["textblob"] = {"skipped": "textblob is not installed (pip install 'rhetorix[test]')"}
-    else:
-        pred = np.asarray([int(TextBlob(t).sentiment.subjectivity >= 0.5) for t in dev.texts])
-        out["textblob"] = _opinion_metrics(y, pred, 0.5)
-        log(f"  opinion textblob: {out['textblob']}", verbose)
+        probs[name] = (p, th)
+        out[name] = _binary_metrics(y, p, th, "macro")
+        log(f"  opinion {name}: macro-F1 {out[name]['macro_f1']} ({time.time() - t0:.0f}s)", run.verbose)
+    if "textblob" in run.systems:
+        try:
+            from textblob import TextBlob
+        except ImportError:
+            out["textblob"] = {"skipped": "textblob is not installed (pip install 'rhetorix[test]')"}
+        else:
+            pred = np.asarray([int(TextBlob(t).sentiment.subjectivity >= 0.5) for t in dev.texts])
+            out["textblob"] = {"macro_f1": _r(f1_score(y, pred, average="macro")), "subj_f1": _r(f1_score(y, pred)),
+                               "accuracy": _r(accuracy_score(y, pred)), "threshold": 0.5}
+    acc = run.accurate_predict(dev.texts)
+    if acc is not None:
+        th = run.accurate.thresholds["opinion"]
+        if "accurate" in run.systems:
+            out["accurate"] = _binary_metrics(y, acc.opinion, th, "macro")
+        if "cascade" in run.systems and "fast" in probs:
+            p_fast, th_fast = probs["fast"]
+            routed = np.abs(p_fast - th_fast) < BAND
+            out["cascade"] = _binary_metrics(y, np.where(routed, acc.opinion, p_fast), th, "macro")
+            out["cascade"]["routed_share"] = _r(routed.mean())
     return out
 
 
 # -------------------------------------------------------------------- causal
-def _eval_causal(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[str, object]:
+def _load_teacher_cv(path: Path) -> Optional[Dict[str, np.ndarray]]:
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _eval_causal(run: _Run) -> Dict[str, object]:
+    root = run.root
     data = causal_data(root)
     cnc = data.sources == "cnc"
     idx_cnc = np.flatnonzero(cnc)
     out: Dict[str, object] = {
-        "data": "Causal News Corpus subtask 1, grouped 5-fold CV by document (own sentences added to training folds)",
+        "data": "Causal News Corpus subtask 1, grouped 5-fold CV by document "
+                "(own sentences and news-train labels added to training folds)",
         "n": int(cnc.sum()),
     }
     folds = list(GroupKFold(n_splits=5).split(idx_cnc, data.labels[idx_cnc], data.groups[idx_cnc]))
-    for name, make in _systems(cfg, cache).items():
+    y_all = data.labels.astype(int)
+    fold_of = np.full(len(data), -1)
+    for k, (_, te) in enumerate(folds):
+        fold_of[idx_cnc[te]] = k
+    probs: Dict[str, np.ndarray] = {}
+    ths: Dict[str, np.ndarray] = {}
+    for name, make in run.makers().items():
         t0 = time.time()
-        pred = np.zeros(len(data), dtype=int)
-        prob = np.zeros(len(data))
-        fold_f1 = []
-        for _, te in folds:
+        prob, th = np.zeros(len(data)), np.zeros(len(folds))
+        for k, (_, te) in enumerate(folds):
             test_idx = idx_cnc[te]
             train_mask = np.ones(len(data), dtype=bool)
             train_mask[test_idx] = False
-            model, th, _ = fit_binary(make, data.subset(train_mask), cfg, ["cnc", "own"], "binary", False, name)
+            model, th[k], _ = fit_binary(make, data.subset(train_mask) + run.soft(name, "causal", k), run.cfg,
+                                         ["cnc", "own", "news-train"], "binary", False, name)
             prob[test_idx] = model.predict_proba([data.texts[i] for i in test_idx])[:, 1]
-            pred[test_idx] = (prob[test_idx] >= th).astype(int)
-            fold_f1.append(f1_score(data.labels[test_idx].astype(int), pred[test_idx]))
-        y = data.labels[idx_cnc].astype(int)
-        out[name] = {
-            "f1": _r(f1_score(y, pred[idx_cnc])),
-            "f1_fold_mean": _r(np.mean(fold_f1)),
-            "f1_fold_std": _r(np.std(fold_f1)),
-            "accuracy": _r(accuracy_score(y, pred[idx_cnc])),
-            "ece": _r(expected_calibration_error(y, prob[idx_cnc])),
-            "reliability": reliability(y, prob[idx_cnc]),
-        }
-        log(f"  causal {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)
+        probs[name], ths[name] = prob, th
+        out[name] = _cv_metrics(y_all, prob, th, fold_of, idx_cnc)
+        log(f"  causal {name}: F1 {out[name]['f1']} ({time.time() - t0:.0f}s)", run.verbose)
+    cv = _load_teacher_cv(teacher_cv_path())
+    if cv is not None:
+        pos = {t: i for i, t in enumerate(C.cnc_ids(root))}
+        prob = np.zeros(len(data))
+        th = np.asarray(cv["threshold"], dtype=np.float64)
+        for cid, p, k in zip(cv["index"], cv["causal"], cv["fold"]):
+            i = idx_cnc[pos[str(cid)]]
+            if fold_of[i] != int(k):
+                raise ValueError(f"{teacher_cv_path()}: CNC sentence {cid} is in fold {k} there, "
+                                 f"{fold_of[i]} here; the folds differ")
+            prob[i] = p
+        if "accurate" in run.systems:
+            out["accurate"] = _cv_metrics(y_all, prob, th, fold_of, idx_cnc)
+        if "cascade" in run.systems and "fast" in probs:
+            routed = np.abs(probs["fast"] - ths["fast"][np.maximum(fold_of, 0)]) < BAND
+            out["cascade"] = _cv_metrics(y_all, np.where(routed, prob, probs["fast"]), th, fold_of, idx_cnc)
+            out["cascade"]["routed_share"] = _r(routed[idx_cnc].mean())
+    elif "accurate" in run.systems:
+        out["accurate"] = {"skipped": f"{teacher_cv_path()} not found"}
     return out
 
 
+def _cv_metrics(y_all, prob, th_per_fold, fold_of, idx) -> Dict[str, object]:
+    pred = np.zeros(len(y_all), dtype=int)
+    fold_f1 = []
+    for k, t in enumerate(th_per_fold):
+        m = fold_of == k
+        pred[m] = (prob[m] >= t).astype(int)
+        fold_f1.append(f1_score(y_all[m], pred[m]))
+    y = y_all[idx]
+    return {
+        "f1": _r(f1_score(y, pred[idx])),
+        "f1_fold_mean": _r(np.mean(fold_f1)),
+        "f1_fold_std": _r(np.std(fold_f1)),
+        "accuracy": _r(accuracy_score(y, pred[idx])),
+        "ece": _r(expected_calibration_error(y, prob[idx])),
+        "reliability": reliability(y, prob[idx]),
+    }
+
+
 # --------------------------------------------------------------- attribution
-def _attribution_metrics(y: np.ndarray, proba: np.ndarray, classes: List[str]) -> Dict[str, float]:
+def _attribution_metrics(y: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> Dict[str, float]:
+    classes = list(classes)
     pred = np.asarray(classes)[np.argmax(proba, axis=1)]
     gold_att = y != "none"
     pred_att = pred != "none"
@@ -152,37 +286,128 @@ def _attribution_metrics(y: np.ndarray, proba: np.ndarray, classes: List[str]) -
     }
 
 
-def _eval_attribution(root: Path, cfg: TrainConfig, cache, verbose: bool) -> Dict[str, object]:
+def _with_ece(y: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> Dict[str, object]:
+    out: Dict[str, object] = dict(_attribution_metrics(y, proba, classes))
+    correct, confidence = top_label(y, proba, list(classes))
+    out["ece"] = _r(expected_calibration_error(correct, confidence))
+    out["reliability"] = reliability(correct, confidence)
+    return out
+
+
+def _eval_attribution(run: _Run) -> Dict[str, object]:
+    root = run.root
     train = attribution_data(root)
     dev = TrainingData.of(C.read_polnear(root, "dev"))
-    labs, counts = np.unique(dev.labels, return_counts=True)
+    y = dev.labels.astype(str)
+    labs, counts = np.unique(y, return_counts=True)
     out: Dict[str, object] = {
-        "data": "PolNeAR dev sentences (trained on PolNeAR train + own)",
+        "data": "PolNeAR dev sentences (trained on PolNeAR train + own + news-train)",
         "n": len(dev),
         "labels": {str(k): int(v) for k, v in zip(labs, counts)},
     }
-    w = sample_weight(train, cfg)
-    for name, make in _systems(cfg, cache).items():
+    for name, make in run.makers().items():
         t0 = time.time()
-        _, model = fit_attribution(make, train, cfg, w, False)
+        data = train + run.soft(name, "attribution")
+        _, model = fit_attribution(make, data, run.cfg, sample_weight(data, run.cfg), False)
         classes = [str(c) for c in model.clf.classes_]
         proba = model.predict_proba(dev.texts)
-        out[name] = _attribution_metrics(dev.labels.astype(str), proba, classes)
-        correct, confidence = top_label(dev.labels.astype(str), proba, classes)
-        out[name]["ece"] = _r(expected_calibration_error(correct, confidence))
-        out[name]["reliability"] = reliability(correct, confidence)
-        log(f"  attribution {name}: {out[name]} ({time.time() - t0:.0f}s)", verbose)
+        out[name] = _with_ece(y, proba, classes)
+        log(f"  attribution {name}: {out[name]['attributed_f1']} / {out[name]['named_vs_vague_accuracy']} "
+            f"({time.time() - t0:.0f}s)", run.verbose)
+    acc = run.accurate_predict(dev.texts)
+    if acc is not None:
+        if "accurate" in run.systems:
+            out["accurate"] = _with_ece(y, acc.attribution, ATTRIBUTION_LABELS)
+        if "cascade" in run.systems:
+            # routed on the opinion and causal heads: the shipped cascade (the shipped fast
+            # tier never saw PolNeAR dev either)
+            shipped = FastModel(load_bundle(bundle_path("fast")))
+            f = shipped.predict(dev.texts)
+            routed = unsure(f.opinion, f.causal, shipped.thresholds, BAND)
+            out["cascade"] = _with_ece(y, np.where(routed[:, None], acc.attribution, f.attribution),
+                                       ATTRIBUTION_LABELS)
+            out["cascade"]["routed_share"] = _r(routed.mean())
+    return out
+
+
+# ------------------------------------------------------- ours: end to end
+def _shipped_models(run: _Run) -> Dict[str, Model]:
+    models: Dict[str, Model] = {"fast": FastModel(load_bundle(bundle_path("fast")))}
+    if run.accurate is not None:
+        models["accurate"] = run.accurate
+        models["cascade"] = CascadeModel(models["fast"], run.accurate)
+    return models
+
+
+def _flags(model: Model, texts: List[str]) -> Dict[str, np.ndarray]:
+    """The shipped decisions of a model, as the scorer makes them."""
+    p = model.predict(texts)
+    th = {"opinion": 0.5, "causal": 0.5, "unattributed_causal": 0.5, **model.thresholds}
+    unatt = p.causal * (1.0 - p.attribution[:, 0])
+    causal = p.causal >= th["causal"]
+    return {
+        "opinion": p.opinion >= th["opinion"],
+        "causal": causal,
+        "attribution": np.asarray(ATTRIBUTION_LABELS)[np.argmax(p.attribution, axis=1)],
+        "unattributed_causal": causal & (unatt >= th["unattributed_causal"]),
+    }
+
+
+def _prf(y: np.ndarray, pred: np.ndarray) -> Dict[str, float]:
+    return {"precision": _r(precision_score(y, pred, zero_division=0)),
+            "recall": _r(recall_score(y, pred, zero_division=0)),
+            "f1": _r(f1_score(y, pred, zero_division=0)), "positives": int(y.sum()), "flagged": int(pred.sum())}
+
+
+def _eval_ours(run: _Run) -> Dict[str, object]:
+    """The shipped models at their shipped thresholds on the sentences labelled by our guide."""
+    root = run.root
+    own = [r for r in C.read_own() if r["doc"] in C.OWN_HELD_OUT]
+    news = C.read_news_labels(root, "test")
+    sets = {
+        "own_held_out": own,
+        "news_test": [r for r in news if r["corpus"] != "causal-news-corpus"],
+        "cnc_relabelled": [r for r in news if r["corpus"] == "causal-news-corpus"],
+    }
+    out: Dict[str, object] = {
+        "data": "sentences labelled by data/annotation_guide.md that no model was trained on: our held-back "
+                "sentences, the test split of our labels on BBC/PTC/PolNeAR news, 200 CNC sentences relabelled",
+        "n": {k: len(v) for k, v in sets.items()},
+    }
+    for name, model in _shipped_models(run).items():
+        res = {}
+        for set_name, rows in sets.items():
+            texts = [" ".join(str(r["text"]).split()) for r in rows]
+            f = _flags(model, texts)
+            y_op = np.asarray([int(r["opinion"]) for r in rows])
+            y_ca = np.asarray([int(r["causal"]) for r in rows])
+            y_att = np.asarray([str(r["attribution"]) for r in rows])
+            y_un = (y_ca == 1) & (y_att != "named")
+            res[set_name] = {
+                "opinion_macro_f1": _r(f1_score(y_op, f["opinion"], average="macro")),
+                "causal": _prf(y_ca, f["causal"]),
+                "attribution_accuracy": _r(accuracy_score(y_att, f["attribution"])),
+                "unattributed_causal": _prf(y_un.astype(int), f["unattributed_causal"]),
+            }
+        out[name] = res
+        log(f"  ours {name}: " + ", ".join(f"{k} causal P {v['causal']['precision']} unattributed F1 "
+                                            f"{v['unattributed_causal']['f1']}" for k, v in res.items()), run.verbose)
     return out
 
 
 # ------------------------------------------------------------------- driver
+_RUNNERS = {"opinion": _eval_opinion, "causal": _eval_causal, "attribution": _eval_attribution, "ours": _eval_ours}
+TASKS = tuple(_RUNNERS)
+
+
 def evaluate(
     corpora=None,
     metrics_path: Optional[Path] = None,
     card_path: Optional[Path] = None,
-    tasks=("opinion", "causal", "attribution"),
+    tasks: Sequence[str] = TASKS,
     verbose: bool = True,
     plots_dir: Optional[Path] = None,
+    systems: Sequence[str] = SYSTEMS,
 ) -> Dict[str, object]:
     """Run the evaluation; optionally write metrics JSON and the model card table.
 
@@ -196,32 +421,36 @@ def evaluate(
         Model card whose metrics table (between ``<!-- metrics:start -->`` and
         ``<!-- metrics:end -->``) is replaced.
     tasks : sequence of str
-        Which evaluations to run.
+        Which evaluations to run: ``opinion``, ``causal``, ``attribution``, ``ours``.
     plots_dir : path, optional
         Folder for reliability diagrams (``reliability_<task>.png``; needs matplotlib).
+    systems : sequence of str
+        Which systems to measure (see the module docstring).
     """
     import sklearn
 
     from .._version import __version__
 
+    unknown = set(tasks) - set(_RUNNERS) | set(systems) - set(SYSTEMS)
+    if unknown:
+        raise ValueError(f"unknown task or system {sorted(unknown)}; tasks: {list(_RUNNERS)}, systems: {SYSTEMS}")
     root = C.find_corpora(corpora)
     if root is None:
         raise FileNotFoundError("corpora folder not found: pass --corpora PATH or set RHETORIX_CORPORA")
-    cfg = TrainConfig()
-    cache = CachedFeatures(cfg, Lexicon.default())
+    run = _Run(root, systems, verbose)
     results: Dict[str, object] = {
         "rhetorix_version": __version__,
         "sklearn_version": sklearn.__version__,
         "command": "rhetorix evaluate",
+        "notes": run.notes,
     }
-    runners = {"opinion": _eval_opinion, "causal": _eval_causal, "attribution": _eval_attribution}
     for task in tasks:
-        if task not in runners:
-            raise ValueError(f"unknown task {task!r}; expected one of {list(runners)}")
         log(f"evaluating {task}", verbose)
-        results[task] = runners[task](root, cfg, cache, verbose)
+        t0 = time.time()
+        results[task] = _RUNNERS[task](run)
+        results[task]["seconds"] = round(time.time() - t0)
     if plots_dir:
-        for task in tasks:
+        for task in (t for t in tasks if t in _PLOT_DATA):
             curves = {sys_: m["reliability"] for sys_, m in results[task].items()
                       if isinstance(m, dict) and "reliability" in m}
             what = "top-label confidence" if task == "attribution" else f"P({task})"
@@ -236,11 +465,14 @@ def evaluate(
 
 
 _PLOT_DATA = {"opinion": "CheckThat! dev", "causal": "CNC (5-fold CV)", "attribution": "PolNeAR dev"}
+_COLUMNS = (("fast", "fast"), ("fast_gold", "fast, no teacher"), ("tfidf_lr", "TF-IDF + LR"),
+            ("textblob", "TextBlob"), ("accurate", "accurate"), ("cascade", "cascade"))
 
 
 def metrics_table(results: Dict[str, object]) -> str:
-    """Markdown table of the headline numbers."""
-    rows = ["| task (data) | metric | rhetorix | TF-IDF + LR | TextBlob |", "|---|---|---|---|---|"]
+    """Markdown tables of the headline numbers: the benchmarks, then our own labels end to end."""
+    rows = ["| task (data) | metric | " + " | ".join(label for _, label in _COLUMNS) + " |",
+            "|---|---|" + "---|" * len(_COLUMNS)]
 
     def cell(task, system, metric):
         v = results.get(task, {}).get(system, {})
@@ -248,7 +480,6 @@ def metrics_table(results: Dict[str, object]) -> str:
 
     spec = [
         ("opinion", "CheckThat! dev", "macro_f1", "macro-F1"),
-        ("opinion", "CheckThat! dev", "accuracy", "accuracy"),
         ("causal", "CNC grouped 5-fold CV", "f1", "F1 (causal)"),
         ("attribution", "PolNeAR dev", "attributed_f1", "F1 attributed vs not"),
         ("attribution", "PolNeAR dev", "named_vs_vague_accuracy", "named vs vague accuracy"),
@@ -259,15 +490,30 @@ def metrics_table(results: Dict[str, object]) -> str:
     ]
     for task, data, metric, label in spec:
         if task in results:
-            rows.append(
-                f"| {task} ({data}) | {label} | {cell(task, 'rhetorix', metric)} | "
-                f"{cell(task, 'tfidf_lr', metric)} | {cell(task, 'textblob', metric)} |"
-            )
+            rows.append(f"| {task} ({data}) | {label} | "
+                        + " | ".join(cell(task, s, metric) for s, _ in _COLUMNS) + " |")
+    ours = results.get("ours")
+    if isinstance(ours, dict):
+        models = [m for m in ("fast", "accurate", "cascade") if m in ours]
+        rows += ["", "Shipped models at their shipped thresholds, on sentences labelled by our guide "
+                 "that no model was trained on:", "",
+                 "| data | metric | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+        names = {"own_held_out": "our held-back sentences", "news_test": "our labels on news (test)",
+                 "cnc_relabelled": "CNC, relabelled by us"}
+        for set_name, label in names.items():
+            n = ours["n"][set_name]
+            for metric, what in (("causal", "causal flag precision / recall"),
+                                 ("unattributed_causal", "unattributed causal precision / recall")):
+                vals = [f"{ours[m][set_name][metric]['precision']:.2f} / {ours[m][set_name][metric]['recall']:.2f}"
+                        for m in models]
+                rows.append(f"| {label} ({n}) | {what} | " + " | ".join(vals) + " |")
+            rows.append(f"| {label} ({n}) | opinion macro-F1 | "
+                        + " | ".join(f"{ours[m][set_name]['opinion_macro_f1']:.3f}" for m in models) + " |")
     return "\n".join(rows)
 
 
 def write_model_card_metrics(card: Path, results: Dict[str, object]) -> None:
-    """Replace the metrics block of the model card with a fresh table."""
+    """Replace the metrics block of the model card with fresh tables."""
     text = card.read_text(encoding="utf-8") if card.exists() else ""
     block = f"<!-- metrics:start -->\n{metrics_table(results)}\n<!-- metrics:end -->"
     pattern = re.compile(r"<!-- metrics:start -->.*?<!-- metrics:end -->", re.S)

@@ -82,19 +82,29 @@ class TrainConfig:
             "cnc": 1.0,
             "polnear-train": 1.0,
             "own": 3.0,
+            "news-train": 3.0,
+            "teacher": 0.5,
         }
     )
     folds: int = 5
+    distill: bool = True
+    distill_limit: Optional[int] = None
 
 
 @dataclass
 class TrainingData:
-    """Texts, labels, groups and sources for one model."""
+    """Texts, labels, groups, sources and per-row weights for one model.
+
+    Soft labels are rows too: a sentence the teacher gives P(causal) = 0.8 is
+    one row labelled 1 with weight 0.8 and one labelled 0 with weight 0.2, so a
+    weighted log loss over the rows is the cross-entropy against the teacher.
+    """
 
     texts: List[str]
     labels: np.ndarray
     groups: np.ndarray
     sources: np.ndarray
+    weights: Optional[np.ndarray] = None
 
     @classmethod
     def of(cls, records: Sequence[C.Record]) -> TrainingData:
@@ -105,9 +115,36 @@ class TrainingData:
             np.asarray([r.source for r in records]),
         )
 
+    @classmethod
+    def soft(cls, texts: Sequence[str], probs: np.ndarray, classes: Sequence, groups: Sequence[str],
+             source: str = "teacher") -> TrainingData:
+        """Rows for soft labels: each text once per class, weighted by ``probs[i, class]``."""
+        probs = np.asarray(probs, dtype=np.float64).reshape(len(texts), len(classes))
+        k = len(classes)
+        return cls(
+            [t for t in texts for _ in range(k)],
+            np.tile(np.asarray(classes), len(texts)),
+            np.repeat(np.asarray(groups), k),
+            np.full(len(texts) * k, source),
+            probs.reshape(-1),
+        )
+
+    def __add__(self, other: TrainingData) -> TrainingData:
+        return TrainingData(
+            list(self.texts) + list(other.texts),
+            np.concatenate([self.labels, other.labels]),
+            np.concatenate([self.groups, other.groups]),
+            np.concatenate([self.sources, other.sources]),
+            np.concatenate([self.row_weights(), other.row_weights()]),
+        )
+
+    def row_weights(self) -> np.ndarray:
+        return np.ones(len(self)) if self.weights is None else self.weights
+
     def subset(self, mask: np.ndarray) -> TrainingData:
         idx = np.flatnonzero(mask)
-        return TrainingData([self.texts[i] for i in idx], self.labels[idx], self.groups[idx], self.sources[idx])
+        return TrainingData([self.texts[i] for i in idx], self.labels[idx], self.groups[idx], self.sources[idx],
+                            None if self.weights is None else self.weights[idx])
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -121,24 +158,69 @@ def log(msg: str, verbose: bool) -> None:
 
 # ------------------------------------------------------------------ datasets
 def opinion_data(root: Path, include_dev: bool) -> TrainingData:
-    recs = C.read_checkthat(root, "train") + C.read_mpqa(root) + C.own_records("opinion")
+    recs = (C.read_checkthat(root, "train") + C.read_mpqa(root) + C.own_records("opinion")
+            + C.news_records(root, "opinion"))
     if include_dev:
         recs += C.read_checkthat(root, "dev")
     return TrainingData.of(recs)
 
 
 def causal_data(root: Path) -> TrainingData:
-    return TrainingData.of(C.read_cnc(root) + C.own_records("causal"))
+    return TrainingData.of(C.read_cnc(root) + C.own_records("causal") + C.news_records(root, "causal"))
 
 
 def attribution_data(root: Path) -> TrainingData:
-    return TrainingData.of(C.read_polnear(root, "train") + C.own_records("attribution"))
+    return TrainingData.of(C.read_polnear(root, "train") + C.own_records("attribution")
+                           + C.news_records(root, "attribution"))
+
+
+class Distillation:
+    """The teacher's soft labels (:class:`~rhetorix.training.distill.TeacherLabels`) as training rows.
+
+    Parameters
+    ----------
+    labels : TeacherLabels
+    texts : list of str
+        The pool sentences, in the order of `labels`.
+    limit : int, optional
+        Use only the first `limit` sentences of a fixed shuffle of the pool.
+    """
+
+    def __init__(self, labels, texts: Sequence[str], limit: Optional[int] = None):
+        order = np.random.default_rng(SEED).permutation(len(texts))[:limit]
+        self.labels, self.order = labels, order
+        self.texts = [texts[i] for i in order]
+        self.groups = np.char.add(np.char.add(labels.corpus[order].astype(str), ":"), labels.file[order].astype(str))
+
+    @classmethod
+    def load(cls, root: Path, path: Optional[Path] = None, limit: Optional[int] = None) -> Optional[Distillation]:
+        """The labels at `path` (default ``models/teacher_labels.npz``), or None when there are none."""
+        from .distill import TeacherLabels, teacher_labels_path
+
+        path = Path(path) if path else teacher_labels_path()
+        if not path.is_file():
+            return None
+        labels = TeacherLabels.load(path)
+        return cls(labels, labels.texts(root), limit)
+
+    def rows(self, task: str, fold: Optional[int] = None) -> TrainingData:
+        """Soft-label rows for `task`; for ``causal`` with `fold`, the labels of the teacher
+        that never saw that fold of the Causal News Corpus."""
+        lab, i = self.labels, self.order
+        if task == "opinion":
+            p, classes = lab.opinion[i], [0, 1]
+        elif task == "causal":
+            p = lab.causal[i] if fold is None else lab.causal_folds[fold][i]
+            classes = [0, 1]
+        else:
+            return TrainingData.soft(self.texts, lab.attribution[i], ["named", "vague", "none"], self.groups)
+        return TrainingData.soft(self.texts, np.column_stack([1.0 - p, p]), classes, self.groups)
 
 
 # ------------------------------------------------------------------- fitting
 def sample_weight(data: TrainingData, cfg: TrainConfig) -> np.ndarray:
-    w = np.asarray([cfg.weights.get(s, 1.0) for s in data.sources], dtype=np.float64)
-    # balance classes on top of the source weights
+    w = np.asarray([cfg.weights.get(s, 1.0) for s in data.sources], dtype=np.float64) * data.row_weights()
+    # balance classes on top of the source and row weights
     out = w.copy()
     classes = np.unique(data.labels)
     total = w.sum()
@@ -393,31 +475,40 @@ def train_bundle(
     def make(c):
         return TextModel(featurize, c)
 
-    log("opinion: CheckThat! train+dev, MPQA, own", verbose)
-    op = opinion_data(root, include_dev=True)
+    dist = Distillation.load(root, limit=cfg.distill_limit) if cfg.distill else None
+    log("distillation: " + (f"{len(dist.texts):,} sentences with teacher labels" if dist else "none"), verbose)
+
+    def soft(task: str) -> TrainingData:
+        return dist.rows(task) if dist else TrainingData([], np.zeros(0, int), np.zeros(0, str), np.zeros(0, str))
+
+    log("opinion: CheckThat! train+dev, MPQA, own, news", verbose)
+    op = opinion_data(root, include_dev=True) + soft("opinion")
     op_model, op_th, _ = fit_binary(
-        make, op, cfg, ["checkthat-train", "checkthat-dev", "own"], "macro", verbose, "opinion"
+        make, op, cfg, ["checkthat-train", "checkthat-dev", "own", "news-train"], "macro", verbose, "opinion"
     )
 
-    log("causal: Causal News Corpus, own", verbose)
-    ca = causal_data(root)
-    ca_model, ca_th, ca_oof = fit_binary(make, ca, cfg, ["cnc", "own"], "binary", verbose, "causal")
+    log("causal: Causal News Corpus, own, news", verbose)
+    ca = causal_data(root) + soft("causal")
+    ca_model, ca_th, ca_oof = fit_binary(make, ca, cfg, ["cnc", "own", "news-train"], "binary", verbose, "causal")
 
-    log("attribution: PolNeAR train, own", verbose)
-    at = attribution_data(root)
+    log("attribution: PolNeAR train, own, news", verbose)
+    at = attribution_data(root) + soft("attribution")
     w = sample_weight(at, cfg)
     at_oof, at_model = fit_attribution(make, at, cfg, w, verbose)
 
-    # unattributed_causal threshold: out-of-fold scores on our own sentences,
-    # the only data labelled for both causality and attribution.
-    own = C.read_own()
-    ca_own = {t: p for t, p, s in zip(ca.texts, ca_oof, ca.sources) if s == "own"}
+    # unattributed_causal threshold: out-of-fold scores on our own sentences and
+    # our labels on news, the data labelled for both causality and attribution.
+    ours = ("own", "news-train")
+    ca_p = {(t, s): p for t, p, s in zip(ca.texts, ca_oof, ca.sources) if s in ours}
+    at_y = {(t, s): y for t, y, s in zip(at.texts, at.labels, at.sources) if s in ours}
     classes = list(at_model.clf.classes_)
-    at_own = {t: p for t, p, s in zip(at.texts, at_oof, at.sources) if s == "own"}
-    y_u = np.asarray([int(r["causal"] == 1 and r["attribution"] != "named") for r in own])
-    p_u = np.asarray([ca_own[r["text"]] * (1 - at_own[r["text"]][classes.index("named")]) for r in own])
+    at_p = {(t, s): p for t, p, s in zip(at.texts, at_oof, at.sources) if s in ours}
+    ca_y = {(t, s): y for t, y, s in zip(ca.texts, ca.labels, ca.sources) if s in ours}
+    keys = [k for k in ca_p if k in at_p]
+    y_u = np.asarray([int(ca_y[k] == 1 and at_y[k] != "named") for k in keys])
+    p_u = np.asarray([ca_p[k] * (1 - at_p[k][classes.index("named")]) for k in keys])
     u_th, _ = best_threshold(y_u, p_u)
-    log(f"  unattributed_causal: threshold {u_th:.2f} from out-of-fold predictions on own", verbose)
+    log(f"  unattributed_causal: threshold {u_th:.2f} from out-of-fold predictions on own and news", verbose)
 
     heads = {"opinion": to_head(op_model), "causal": to_head(ca_model), "attribution": to_head(at_model)}
     import sklearn
@@ -434,6 +525,7 @@ def train_bundle(
             "attribution": _describe(at),
             "weights": cfg.weights,
             "seed": SEED,
+            "teacher": dist.labels.teacher if dist else None,
         },
         "corpora": {
             "checkthat-subjectivity-en": "CC BY-NC-SA 4.0",
@@ -441,6 +533,8 @@ def train_bundle(
             "causal-news-corpus": "CC0 1.0",
             "polnear": "research use; news text under its publishers' copyright",
             "rhetorix data/sentences.tsv": "CC BY 4.0 (ours)",
+            **({"bbc-news-2004-2005": "research and educational use (teacher labels)",
+                "semeval2020-ptc": "research use (teacher labels)"} if dist else {}),
         },
     }
     path = save_bundle(out, heads, lexicon, manifest)
@@ -449,10 +543,12 @@ def train_bundle(
 
 
 def _describe(d: TrainingData) -> Dict[str, object]:
+    """Rows per source, and the weight of each label (soft labels count by their probability)."""
     srcs, counts = np.unique(d.sources, return_counts=True)
-    labs, lcounts = np.unique(d.labels.astype(str), return_counts=True)
+    labels = d.labels.astype(str)
+    w = d.row_weights()
     return {
-        "sentences": len(d),
+        "rows": len(d),
         "sources": {str(s): int(c) for s, c in zip(srcs, counts)},
-        "labels": {str(s): int(c) for s, c in zip(labs, lcounts)},
+        "labels": {str(lab): round(float(w[labels == lab].sum()), 1) for lab in np.unique(labels)},
     }

@@ -1,0 +1,50 @@
+"""The cascade: fast everywhere, accurate where the fast tier is unsure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime", reason="the accurate extra is not installed (pip install '.[accurate]')")
+
+import rhetorix  # noqa: E402
+from rhetorix.tiers.cascade import CascadeModel, unsure  # noqa: E402
+from rhetorix.training.corpora import read_own  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiers():
+    return rhetorix.load("fast").model, rhetorix.load("accurate").model
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return [r["text"] for r in read_own()][:80]
+
+
+def test_each_sentence_comes_from_the_tier_its_band_says(tiers, texts):
+    fast, accurate = tiers
+    f, a = fast.predict(texts), accurate.predict(texts)
+    routed = unsure(f.opinion, f.causal, fast.thresholds, 0.25)
+    assert 0 < routed.sum() < len(texts)  # some of each
+    c = CascadeModel(fast, accurate, band=0.25).predict(texts)
+    for name in ("opinion", "causal", "attribution"):
+        got, fp, ap = getattr(c, name), getattr(f, name), getattr(a, name)
+        assert np.allclose(got[routed], ap[routed]) and np.allclose(got[~routed], fp[~routed])
+    assert c.cues == f.cues
+
+
+def test_band_zero_is_the_fast_tier_and_band_one_the_accurate_one(tiers, texts):
+    fast, accurate = tiers
+    assert np.allclose(CascadeModel(fast, accurate, band=0.0).predict(texts).causal, fast.predict(texts).causal)
+    assert np.allclose(CascadeModel(fast, accurate, band=1.0).predict(texts).causal,
+                       accurate.predict(texts).causal)
+    with pytest.raises(ValueError):
+        CascadeModel(fast, accurate, band=1.5)
+
+
+def test_load_cascade_uses_the_accurate_thresholds():
+    scorer = rhetorix.load("cascade")
+    assert scorer.thresholds == rhetorix.load("accurate").thresholds
+    doc = scorer.score_document("Sanctions caused the shortages, many experts say. Prices rose 4% in May.")
+    assert len(doc.sentences) == 2
