@@ -306,8 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "`rhetorix train -o models/fast` reproduces the shipped fast model (it learns "
                                    "from the teacher's labels in models/teacher_labels.npz, so it needs no torch); "
                                    "`rhetorix train --tier accurate -o DIR` trains the teacher (the teacher extra: "
-                                   "torch and transformers; about two hours on 2 cores with its cross-validation).")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="bundle folder to write")
+                                   "torch and transformers; about two hours on 2 cores with its cross-validation) "
+                                   "and writes DIR/bundle (the accurate bundle: models/accurate), "
+                                   "DIR/teacher_labels.npz and DIR/teacher_cv.npz (their place is models/).")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="bundle folder to write (for --tier accurate: the output folder)")
     p.add_argument("--tier", choices=("fast", "accurate"), default="fast", help="which model (default: fast)")
     p.set_defaults(func=_cmd_train)
 

@@ -28,7 +28,8 @@ import numpy as np
 from ..text.segment import segment_spans
 from . import corpora as C
 
-__all__ = ["PoolSentence", "pool_sentences", "TeacherLabels", "crc", "teacher_labels_path"]
+__all__ = ["PoolSentence", "pool_sentences", "TeacherLabels", "crc", "teacher_labels_path", "teacher_probabilities",
+           "recalibrate", "label_pool"]
 
 MIN_WORDS = 4
 
@@ -214,3 +215,63 @@ class TeacherLabels:
                                  "the corpus differs from the one labelled")
             out.append(text)
         return out
+
+
+def teacher_probabilities(texts: Sequence[str], bundle: Path, threads: Optional[int] = None) -> Dict[str, np.ndarray]:
+    """P(opinion), P(causal) and P(named, vague, none) of `texts` from an accurate bundle
+    (and ``temperature``: the bundle's causal temperature)."""
+    from ..bundle import load_bundle
+    from ..tiers.accurate import AccurateModel
+
+    model = AccurateModel(load_bundle(bundle), threads=threads)
+    parts = [model.predict(list(texts[i:i + 4096])) for i in range(0, len(texts), 4096)]
+    return {
+        "temperature": np.asarray(model.temperature["causal"]),
+        "opinion": np.concatenate([p.opinion for p in parts]),
+        "causal": np.concatenate([p.causal for p in parts]),
+        "attribution": np.concatenate([p.attribution for p in parts]),
+    }
+
+
+def recalibrate(p: np.ndarray, t_from: float, t_to: float) -> np.ndarray:
+    """Binary probabilities given at temperature `t_from`, rescaled to temperature `t_to`.
+
+    The fold models' bundles are uncalibrated (temperature 1); their
+    ``causal_folds`` are put on the final bundle's temperature, which was fitted
+    on those same fold models' out-of-fold logits.
+    """
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
+    z = np.log(p / (1 - p)) * float(t_from) / float(t_to)
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+def label_pool(root, bundle: Path, fold_bundles: Sequence[Path] = (), threads: Optional[int] = None,
+               limit: Optional[int] = None) -> TeacherLabels:
+    """The teacher's labels on the distillation pool.
+
+    Parameters
+    ----------
+    root : path-like
+        The corpora folder.
+    bundle : path
+        The accurate bundle whose probabilities the fast tier learns.
+    fold_bundles : sequence of path
+        The bundles of the teacher's cross-validation models, in fold order: their
+        P(causal) becomes ``causal_folds`` (see :class:`TeacherLabels`).
+    threads : int, optional
+        onnxruntime threads.
+    limit : int, optional
+        Only the first `limit` pool sentences (quick runs).
+    """
+    import hashlib
+
+    pool = pool_sentences(root, limit)
+    texts = [s.text for s in pool]
+    probs = teacher_probabilities(texts, Path(bundle), threads)
+    if fold_bundles:
+        probs["causal_folds"] = np.stack([
+            recalibrate(f["causal"], f["temperature"], probs["temperature"])
+            for f in (teacher_probabilities(texts, Path(b), threads) for b in fold_bundles)
+        ])
+    digest = hashlib.sha256((Path(bundle) / "model.onnx").read_bytes()).hexdigest()
+    return TeacherLabels.of(pool, probs, digest)

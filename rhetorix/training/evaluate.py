@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -79,7 +80,8 @@ from .fit import (
     tfidf_features,
 )
 
-__all__ = ["evaluate", "metrics_table", "write_model_card_metrics", "teacher_cv_path", "SYSTEMS"]
+__all__ = ["evaluate", "merge_results", "write_outputs", "metrics_table", "write_model_card_metrics",
+           "attribution_metrics", "teacher_cv_path", "SYSTEMS", "TASKS"]
 
 #: Every system of the table, in its column order.
 SYSTEMS = ("fast", "fast_gold", "tfidf_lr", "textblob", "accurate", "cascade")
@@ -107,6 +109,9 @@ class _Run:
         self.dist = Distillation.load(root) if "fast" in systems or "cascade" in systems else None
         if self.dist is None and ("fast" in systems or "cascade" in systems):
             self.notes["fast"] = "no teacher labels (models/teacher_labels.npz): fast is fast_gold"
+        elif self.dist is not None and not self.dist.has_folds:
+            self.notes["fast"] = ("the teacher labels hold no per-fold P(causal): in the CNC folds, fast learns "
+                                  "without the teacher")
         self.accurate: Optional[Model] = None
         if "accurate" in systems or "cascade" in systems:
             try:
@@ -115,6 +120,10 @@ class _Run:
                 self.accurate = AccurateModel(load_bundle(bundle_path("accurate")))
             except ImportError as exc:
                 self.notes["accurate"] = str(exc)
+
+    def cfg_for(self, name: str) -> TrainConfig:
+        """The settings of a retrained system (one C for the fast tier with the teacher's labels)."""
+        return replace(self.cfg, C_grid=self.cfg.C_distilled) if name == "fast" and self.dist else self.cfg
 
     def makers(self) -> Dict[str, Callable[[float], TextModel]]:
         """Unfitted retrained systems by name (each takes C)."""
@@ -128,7 +137,7 @@ class _Run:
         return out
 
     def soft(self, name: str, task: str, fold: Optional[int] = None) -> TrainingData:
-        if name != "fast" or self.dist is None:
+        if name != "fast" or self.dist is None or (fold is not None and not self.dist.has_folds):
             return _EMPTY
         return self.dist.rows(task, fold)
 
@@ -163,7 +172,7 @@ def _eval_opinion(run: _Run) -> Dict[str, object]:
     probs = {}
     for name, make in run.makers().items():
         t0 = time.time()
-        model, th, _ = fit_binary(make, train + run.soft(name, "opinion"), run.cfg,
+        model, th, _ = fit_binary(make, train + run.soft(name, "opinion"), run.cfg_for(name),
                                   ["checkthat-train", "own", "news-train"], "macro", False, name)
         p = model.predict_proba(dev.texts)[:, 1]
         probs[name] = (p, th)
@@ -223,8 +232,8 @@ def _eval_causal(run: _Run) -> Dict[str, object]:
             test_idx = idx_cnc[te]
             train_mask = np.ones(len(data), dtype=bool)
             train_mask[test_idx] = False
-            model, th[k], _ = fit_binary(make, data.subset(train_mask) + run.soft(name, "causal", k), run.cfg,
-                                         ["cnc", "own", "news-train"], "binary", False, name)
+            model, th[k], _ = fit_binary(make, data.subset(train_mask) + run.soft(name, "causal", k),
+                                         run.cfg_for(name), ["cnc", "own", "news-train"], "binary", False, name)
             prob[test_idx] = model.predict_proba([data.texts[i] for i in test_idx])[:, 1]
         probs[name], ths[name] = prob, th
         out[name] = _cv_metrics(y_all, prob, th, fold_of, idx_cnc)
@@ -270,7 +279,7 @@ def _cv_metrics(y_all, prob, th_per_fold, fold_of, idx) -> Dict[str, object]:
 
 
 # --------------------------------------------------------------- attribution
-def _attribution_metrics(y: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> Dict[str, float]:
+def attribution_metrics(y: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> Dict[str, float]:
     classes = list(classes)
     pred = np.asarray(classes)[np.argmax(proba, axis=1)]
     gold_att = y != "none"
@@ -287,7 +296,7 @@ def _attribution_metrics(y: np.ndarray, proba: np.ndarray, classes: Sequence[str
 
 
 def _with_ece(y: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> Dict[str, object]:
-    out: Dict[str, object] = dict(_attribution_metrics(y, proba, classes))
+    out: Dict[str, object] = dict(attribution_metrics(y, proba, classes))
     correct, confidence = top_label(y, proba, list(classes))
     out["ece"] = _r(expected_calibration_error(correct, confidence))
     out["reliability"] = reliability(correct, confidence)
@@ -449,8 +458,31 @@ def evaluate(
         t0 = time.time()
         results[task] = _RUNNERS[task](run)
         results[task]["seconds"] = round(time.time() - t0)
+    write_outputs(results, metrics_path, card_path, plots_dir, verbose)
+    return results
+
+
+def merge_results(*parts: Dict[str, object]) -> Dict[str, object]:
+    """One result from evaluations of different tasks or systems (later parts win on a clash).
+
+    ``rhetorix evaluate`` runs for about an hour on 2 cores; its tasks and
+    systems can run in separate processes and be merged here.
+    """
+    out: Dict[str, object] = {}
+    for part in parts:
+        for key, value in part.items():
+            if isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = {**out[key], **value}  # type: ignore[dict-item]
+            else:
+                out[key] = value
+    return out
+
+
+def write_outputs(results: Dict[str, object], metrics_path: Optional[Path] = None, card_path: Optional[Path] = None,
+                  plots_dir: Optional[Path] = None, verbose: bool = True) -> None:
+    """Write what :func:`evaluate` measured: metrics JSON, the model card's tables, reliability diagrams."""
     if plots_dir:
-        for task in (t for t in tasks if t in _PLOT_DATA):
+        for task in (t for t in _PLOT_DATA if t in results):
             curves = {sys_: m["reliability"] for sys_, m in results[task].items()
                       if isinstance(m, dict) and "reliability" in m}
             what = "top-label confidence" if task == "attribution" else f"P({task})"
@@ -461,7 +493,6 @@ def evaluate(
         Path(metrics_path).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if card_path:
         write_model_card_metrics(Path(card_path), results)
-    return results
 
 
 _PLOT_DATA = {"opinion": "CheckThat! dev", "causal": "CNC (5-fold CV)", "attribution": "PolNeAR dev"}

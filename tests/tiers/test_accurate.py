@@ -41,7 +41,9 @@ def test_shipped_bundle_is_small_and_lists_every_file():
     assert on_disk == set(manifest["files"])
     assert (path / "model.onnx").stat().st_size <= 30_000_000
     base = manifest["encoder"]["base"]
-    assert len(base["sha256"]) == 64 and base["licence"]
+    assert base["licence"] == "Apache-2.0" and base["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert base["sha256"]["model.safetensors"] == (
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db")
 
 
 def test_offsets_slice_the_text(accurate, repo_root):
@@ -167,3 +169,16 @@ def test_cli_score_and_batch_with_the_accurate_model(run_cli, tmp_path, repo_roo
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["causal"] for r in rows] == [e["causal"] for e in expected]
+
+
+def test_report_and_dask_paths_take_the_accurate_model(run_cli, tmp_path, repo_root, accurate):
+    pd = pytest.importorskip("pandas", reason="the dask extra is not installed")
+    from rhetorix.dask import score_partition
+
+    article = repo_root / "data" / "example_article.txt"
+    out = tmp_path / "report.html"
+    proc = run_cli(["report", article, "--model", "accurate", "-o", out, "--quiet"])
+    assert proc.returncode == 0 and "Unattributed causal claims" in out.read_text(encoding="utf-8"), proc.stderr
+    text = article.read_text(encoding="utf-8")
+    frame = score_partition(pd.DataFrame({"text": [text, None]}), "text", model="accurate")
+    assert frame["causal_claims"].tolist() == [accurate.score_document(text).summary["causal_claims"], 0]

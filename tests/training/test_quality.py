@@ -1,7 +1,13 @@
-"""Quality on the shared corpora: rhetorix against its baselines, and the shipped metrics.
+"""Quality on the shared corpora: both tiers against the baselines, and the shipped metrics.
 
-These tests train and evaluate on ../shared/corpora (a few minutes on 2 cores)
-and skip with a reason when the folder is absent.
+``rhetorix evaluate`` (all tasks and systems) takes about an hour on 2 cores:
+the fast tier is retrained with the teacher's 95,000 soft labels for every
+task and fold.  These tests rerun the part CI can afford in minutes (opinion
+and attribution for the baselines and the shipped accurate tier; the three
+shipped models, cascade included, on our own labels) and check that it
+reproduces models/metrics.json, which the full run wrote; the rest of that
+file is checked for completeness and for the claims the README makes of it.
+They skip with a reason when the corpora are absent.
 """
 
 import json
@@ -9,73 +15,80 @@ from pathlib import Path
 
 import pytest
 
-from rhetorix.training.evaluate import evaluate
+pytest.importorskip("onnxruntime", reason="the accurate extra is not installed (pip install '.[accurate]')")
+
+from rhetorix.training.evaluate import SYSTEMS, evaluate  # noqa: E402
 
 pytestmark = pytest.mark.corpora
 
 METRICS = Path(__file__).resolve().parents[2] / "models" / "metrics.json"
+RERUN_SYSTEMS = ("fast_gold", "tfidf_lr", "textblob", "accurate")
 
 
 @pytest.fixture(scope="module")
 def results(corpora_root, tmp_path_factory):
     plots = tmp_path_factory.mktemp("plots")
-    res = evaluate(corpora=corpora_root, verbose=False, plots_dir=plots)
+    res = evaluate(corpora=corpora_root, verbose=False, plots_dir=plots,
+                   tasks=("opinion", "attribution", "ours"), systems=RERUN_SYSTEMS)
     res["plots"] = sorted(p.name for p in plots.glob("*.png"))
     return res
 
 
-def test_reliability_plots_are_written(results):
-    assert results["plots"] == [f"reliability_{t}.png" for t in ("attribution", "causal", "opinion")]
-
-
-def test_opinion_is_level_with_tfidf_and_well_ahead_of_textblob(results):
-    """On 462 dev sentences a macro-F1 difference below about 0.02 is noise; rhetorix and
-    TF-IDF + LR have swapped places between runs (0.672 vs 0.668, 0.667 vs 0.672)."""
-    op = results["opinion"]
-    assert op["n"] == 462
-    assert op["rhetorix"]["macro_f1"] >= op["tfidf_lr"]["macro_f1"] - 0.02
-    if "macro_f1" not in op["textblob"]:
-        pytest.fail("TextBlob baseline was not measured: " + op["textblob"].get("skipped", "?"))
-    assert op["rhetorix"]["macro_f1"] > op["textblob"]["macro_f1"] + 0.10
-
-
-def test_causal_is_level_with_tfidf_in_grouped_cv(results):
-    """rhetorix does not beat the TF-IDF baseline on CNC (0.752 vs 0.756, within fold
-    noise; docs/experiments.md lists what was tried); this guards against falling behind."""
-    ca = results["causal"]
-    assert ca["n"] == 3075
-    assert ca["rhetorix"]["f1"] >= ca["tfidf_lr"]["f1"] - 0.02
-
-
-def test_attribution_is_useful_on_polnear_dev(results):
-    at = results["attribution"]
-    # a floor well above chance: "none" vs attributed is roughly balanced in PolNeAR
-    assert at["rhetorix"]["attributed_f1"] > 0.80
-    assert at["rhetorix"]["named_vs_vague_accuracy"] > 0.70
-
-
-def test_probabilities_are_calibrated_on_each_dev_set(results):
-    """Expected calibration error <= 0.05 (10 bins) for each model's probabilities."""
-    for task in ("opinion", "causal", "attribution"):
-        assert results[task]["rhetorix"]["ece"] <= 0.05, task
-
-
-def test_shipped_metrics_are_reproduced(results):
-    """models/metrics.json was written by this same evaluation; it must still hold."""
+@pytest.fixture(scope="module")
+def shipped():
     if not METRICS.exists():
         pytest.fail("models/metrics.json is missing: run rhetorix evaluate --metrics models/metrics.json")
-    shipped = json.loads(METRICS.read_text(encoding="utf-8"))
-    pairs = [
-        ("opinion", "macro_f1"),
-        ("causal", "f1"),
-        ("attribution", "attributed_f1"),
-        ("attribution", "named_vs_vague_accuracy"),
-        ("opinion", "ece"),
-        ("causal", "ece"),
-        ("attribution", "ece"),
-    ]
-    for task, metric in pairs:
-        for system in ("rhetorix", "tfidf_lr"):
-            assert results[task][system][metric] == pytest.approx(
-                shipped[task][system][metric], abs=0.01
-            ), (task, system, metric)
+    return json.loads(METRICS.read_text(encoding="utf-8"))
+
+
+def test_reliability_plots_are_written(results):
+    assert results["plots"] == ["reliability_attribution.png", "reliability_opinion.png"]
+
+
+def test_shipped_metrics_are_reproduced(results, shipped):
+    """What CI reruns gives the numbers of models/metrics.json (retrained systems within 0.01)."""
+    checked = 0
+    for task, metrics in (("opinion", ("macro_f1", "ece")),
+                          ("attribution", ("attributed_f1", "named_vs_vague_accuracy", "ece"))):
+        for system in RERUN_SYSTEMS:
+            for metric in metrics:
+                if metric in results[task].get(system, {}):
+                    assert results[task][system][metric] == pytest.approx(
+                        shipped[task][system][metric], abs=0.01), (task, system, metric)
+                    checked += 1
+    for model in ("fast", "accurate", "cascade"):
+        for name, got in results["ours"][model].items():
+            assert got == shipped["ours"][model][name], (model, name)
+    assert checked >= 12
+
+
+def test_metrics_file_covers_every_system_and_task(shipped):
+    for task in ("opinion", "causal", "attribution"):
+        for system in SYSTEMS:
+            if task != "opinion" and system == "textblob":
+                continue
+            assert "skipped" not in shipped[task][system], (task, system, shipped[task][system])
+    assert set(shipped["ours"]) >= {"fast", "accurate", "cascade"}
+
+
+def test_the_accurate_tier_is_well_ahead_of_the_baselines(results):
+    """A floor, not the targets: the teacher must clearly beat TF-IDF + LR where CI measures it."""
+    op, at = results["opinion"], results["attribution"]
+    assert op["accurate"]["macro_f1"] > op["tfidf_lr"]["macro_f1"] + 0.05
+    assert at["accurate"]["attributed_f1"] > at["tfidf_lr"]["attributed_f1"] + 0.02
+    assert at["accurate"]["named_vs_vague_accuracy"] > at["tfidf_lr"]["named_vs_vague_accuracy"] + 0.05
+
+
+def test_the_fast_tier_learns_from_the_teacher(shipped):
+    """In the full run, the fast tier taught by the teacher beats the same model without it."""
+    assert shipped["opinion"]["fast"]["macro_f1"] > shipped["opinion"]["fast_gold"]["macro_f1"]
+    assert shipped["causal"]["fast"]["f1"] > shipped["causal"]["fast_gold"]["f1"]
+
+
+def test_probabilities_are_calibrated(results, shipped):
+    """Expected calibration error <= 0.05 (10 bins) on each evaluation set, for both tiers."""
+    for task in ("opinion", "attribution"):
+        assert results[task]["accurate"]["ece"] <= 0.05, task
+    for task in ("opinion", "causal", "attribution"):
+        assert shipped[task]["fast"]["ece"] <= 0.05, task
+        assert shipped[task]["accurate"]["ece"] <= 0.05, task
