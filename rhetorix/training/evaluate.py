@@ -314,7 +314,8 @@ def _eval_attribution(run: _Run) -> Dict[str, object]:
         "n": len(dev),
         "labels": {str(k): int(v) for k, v in zip(labs, counts)},
     }
-    for name, make in run.makers().items():
+    # the cascade's attribution routes on the shipped fast tier (below), not on a retrained one
+    for name, make in ((k, v) for k, v in run.makers().items() if k in run.systems):
         t0 = time.time()
         data = train + run.soft(name, "attribution")
         _, model = fit_attribution(make, data, run.cfg, sample_weight(data, run.cfg), False)

@@ -53,3 +53,23 @@ def test_temperature_scaling_recovers_a_known_temperature(k):
     assert np.all(b == 0)
     fixed = _proba(decision_from_proba(overconfident) @ A.T + b)
     np.testing.assert_allclose(fixed, true, atol=0.03)
+
+
+def test_a_student_of_the_teacher_keeps_the_scale_of_its_soft_labels():
+    """Temperature scaling for gold-only models; none once the teacher's rows are in the data."""
+    from rhetorix.cues.lexicon import Lexicon
+    from rhetorix.training.fit import CachedFeatures, TextModel, TrainConfig, TrainingData, fit_binary
+
+    rng = np.random.default_rng(0)
+    words = ["caused", "led", "because", "after", "said", "rose", "fell", "the", "port", "prices"]
+    texts = [" ".join(rng.choice(words, 6)) + f" {i}." for i in range(120)]
+    labels = np.asarray([int("caused" in t or "because" in t) for t in texts])
+    gold = TrainingData(texts, labels, np.asarray([f"g{i % 10}" for i in range(120)]), np.full(120, "cnc"))
+    cfg = TrainConfig(C_grid=(1.0,), folds=3)
+    cache = CachedFeatures(cfg, Lexicon.default())
+    model, th, _ = fit_binary(lambda c: TextModel(cache, c), gold, cfg, ["cnc"], "binary", False, "t")
+    assert model.calibration is not None and 0 < th < 1
+    soft = TrainingData.soft(texts[:30], np.column_stack([1 - labels[:30] * 0.8, labels[:30] * 0.8]), [0, 1],
+                             np.asarray([f"p{i % 5}" for i in range(30)]))
+    student, th, _ = fit_binary(lambda c: TextModel(cache, c), gold + soft, cfg, ["cnc"], "binary", False, "t")
+    assert student.calibration is None and 0 < th < 1
