@@ -398,10 +398,11 @@ def _calibration(p_oof: np.ndarray, y: np.ndarray, data: TrainingData) -> Option
 
     The teacher saw every gold row a student holds out in its own folds, and
     its soft labels carry that knowledge back in: the student's out-of-fold
-    predictions are better than its predictions on new text, and a temperature
-    fitted to them sharpens (0.74-0.84 on the three heads, where models without
-    the teacher get 0.97-1.09), which made the student over-confident on every
-    evaluation set.  A student fitted to calibrated soft labels keeps their scale.
+    predictions are better than its predictions on new text, so a temperature
+    fitted to them is biased towards sharpening (0.74-0.84 on the three heads,
+    where models without the teacher get 0.97-1.09).  The student keeps the
+    scale it learns from the teacher's calibrated soft labels instead.  Neither
+    choice makes it well calibrated on opinion and causal (docs/experiments.md D6).
     """
     if np.any(data.sources == "teacher"):
         return None
