@@ -45,7 +45,7 @@ from .errors import BundleError
 
 __all__ = [
     "Bundle", "LinearHead", "BundleError", "save_bundle", "load_bundle", "bundle_path",
-    "probabilities", "FORMAT_VERSION", "MODEL_NAMES", "TIERS",
+    "probabilities", "sha256_file", "FORMAT_VERSION", "MODEL_NAMES", "TIERS",
 ]
 
 FORMAT_VERSION = 3
@@ -121,7 +121,8 @@ class Bundle:
     tier: str = "fast"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -184,7 +185,7 @@ def save_bundle(
             "tier": tier,
             "rhetorix_version": __version__,
             "numpy_version": np.__version__,
-            "files": {f: _sha256(path / f) for f in names},
+            "files": {f: sha256_file(path / f) for f in names},
         }
     )
     data = (json.dumps(full, indent=2, sort_keys=True) + "\n").encode("utf-8")
@@ -253,7 +254,7 @@ def _verified_manifest(path: Path) -> Dict[str, object]:
             raise BundleError(f"{mpath}: file entry {name!r} points outside the bundle")
         if not fpath.is_file():
             raise BundleError(f"{path}: file {name} listed in the manifest is missing")
-        if _sha256(fpath) != digest:
+        if sha256_file(fpath) != digest:
             raise BundleError(f"{path}: checksum mismatch for {name}; the file was changed or damaged")
     return manifest
 

@@ -18,7 +18,7 @@ from rhetorix.bundle import (
     MODEL_NAMES,
     Bundle,
     LinearHead,
-    _sha256,
+    sha256_file,
     bundle_path,
     load_bundle,
     save_bundle,
@@ -75,7 +75,7 @@ def _sha256_bytes(data):
 
 def rehash(path, name):
     m = read_manifest(path)
-    m["files"][name] = _sha256(path / name)
+    m["files"][name] = sha256_file(path / name)
     write_manifest(path, m)
 
 
@@ -118,7 +118,7 @@ def test_shipped_manifest_lists_every_bundle_file():
     }
     assert on_disk == set(m["files"])
     for name, digest in m["files"].items():
-        assert _sha256(path / name) == digest, name
+        assert sha256_file(path / name) == digest, name
 
 
 def test_bundle_copy_loads(bundle_copy):
@@ -282,7 +282,7 @@ def test_file_entry_outside_bundle(bundle_copy, tmp_path):
     outside = tmp_path / "x"
     outside.write_text("harmless\n", encoding="utf-8")
     m = read_manifest(bundle_copy)
-    m["files"]["../x"] = _sha256(outside)  # a valid digest, so only the path check can catch it
+    m["files"]["../x"] = sha256_file(outside)  # a valid digest, so only the path check can catch it
     write_manifest(bundle_copy, m)
     _expect_error(bundle_copy, "../x", "outside")
 
@@ -291,7 +291,7 @@ def test_absolute_file_entry(bundle_copy, tmp_path):
     outside = tmp_path / "abs.txt"
     outside.write_text("harmless\n", encoding="utf-8")
     m = read_manifest(bundle_copy)
-    m["files"][str(outside)] = _sha256(outside)
+    m["files"][str(outside)] = sha256_file(outside)
     write_manifest(bundle_copy, m)
     _expect_error(bundle_copy, "outside")
 

@@ -31,7 +31,6 @@ The results are those of the single commands (same data, settings and seeds).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -78,21 +77,17 @@ def label(args) -> None:
 
 
 def merge_labels(args) -> None:
+    from rhetorix.bundle import sha256_file
     from rhetorix.training.distill import TeacherLabels, pool_sentences, recalibrate
     from rhetorix.training.teacher import fold_bundles
 
-    def temperature(bundle: Path) -> float:
-        return json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["encoder"]["temperature"]["causal"]
-
     probs = dict(np.load(args.run / "pool_final.npz"))
-    t_final = temperature(args.run / "bundle")
-    probs["causal_folds"] = np.stack([
-        recalibrate(np.load(args.run / f"pool_fold{k}.npz")["causal"], temperature(b), t_final)
-        for k, b in enumerate(fold_bundles(args.run))
-    ])
+    # the fold bundles are uncalibrated: put their P(causal) on the final bundle's temperature
+    folds = [np.load(args.run / f"pool_fold{k}.npz") for k in range(len(fold_bundles(args.run)))]
+    probs["causal_folds"] = np.stack([recalibrate(f["causal"], f["temperature"], probs["temperature"]) for f in folds])
     pool = pool_sentences(args.corpora)
-    digest = hashlib.sha256((args.run / "bundle" / "model.onnx").read_bytes()).hexdigest()
-    path = TeacherLabels.of(pool, probs, digest).save(args.run / "teacher_labels.npz")
+    path = TeacherLabels.of(pool, probs, sha256_file(args.run / "bundle" / "model.onnx")).save(
+        args.run / "teacher_labels.npz")
     print("wrote", path, len(pool))
 
 

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "Record",
+    "parse_ann",
     "find_corpora",
     "read_checkthat",
     "read_mpqa",
@@ -213,8 +214,17 @@ def polnear_source_type(source: Optional[str]) -> str:
     return "vague"
 
 
-def _parse_ann(path: Path) -> List[Tuple[int, int, Optional[str]]]:
-    """Return ``(cue_start, cue_end, source_text)`` for each attribution in a brat file."""
+def parse_ann(path: Path) -> Tuple[List[Tuple[int, int, Optional[str]]], List[Tuple[int, int, str]]]:
+    """Attributions and their Cue/Source spans in one PolNeAR brat standoff file.
+
+    Returns
+    -------
+    attributions : list of (cue start, cue end, source text or None)
+        One per ``E`` (attribution) line with a cue.
+    spans : list of (start, end, kind)
+        The ``CUE`` and ``SRC`` spans that take part in an attribution, sorted;
+        discontinuous spans ("Cue 10 15;20 25") are reduced to their outer bounds.
+    """
     spans: Dict[str, Tuple[str, int, int, str]] = {}
     events = []
     with open(path, encoding="utf-8") as fh:
@@ -224,24 +234,22 @@ def _parse_ann(path: Path) -> List[Tuple[int, int, Optional[str]]]:
                 continue
             if parts[0].startswith("T") and len(parts) >= 3:
                 head = parts[1].split(" ")
-                kind = head[0]
-                try:
-                    # discontinuous spans look like "Cue 10 15;20 25": take the outer bounds
-                    nums = [int(x) for x in re.findall(r"\d+", " ".join(head[1:]))]
-                except ValueError:
-                    continue
+                nums = [int(x) for x in re.findall(r"\d+", " ".join(head[1:]))]
                 if nums:
-                    spans[parts[0]] = (kind, min(nums), max(nums), parts[2])
+                    spans[parts[0]] = (head[0], min(nums), max(nums), parts[2])
             elif parts[0].startswith("E") and len(parts) >= 2:
                 events.append(dict(a.split(":", 1) for a in parts[1].split(" ") if ":" in a))
-    out = []
+    attributions, tagged = [], set()
     for ev in events:
         cue = spans.get(ev.get("Cue", ""))
         if cue is None:
             continue
         src = spans.get(ev.get("Source", ""))
-        out.append((cue[1], cue[2], src[3] if src else None))
-    return out
+        attributions.append((cue[1], cue[2], src[3] if src else None))
+        tagged.add((cue[1], cue[2], "CUE"))
+        if src is not None:
+            tagged.add((src[1], src[2], "SRC"))
+    return attributions, sorted(tagged)
 
 
 def read_polnear(root: PathLike, split: str = "train") -> List[Record]:
@@ -271,7 +279,7 @@ def read_polnear(root: PathLike, split: str = "train") -> List[Record]:
             continue
         with open(txt, encoding="utf-8", newline="") as fh:
             text = fh.read()
-        attributions = _parse_ann(ann)
+        attributions, _ = parse_ann(ann)
         for s, e in segment_spans(text):
             sent = text[s:e]
             if len(sent.split()) < 4:

@@ -263,7 +263,7 @@ def label_pool(root, bundle: Path, fold_bundles: Sequence[Path] = (), threads: O
     limit : int, optional
         Only the first `limit` pool sentences (quick runs).
     """
-    import hashlib
+    from ..bundle import sha256_file
 
     pool = pool_sentences(root, limit)
     texts = [s.text for s in pool]
@@ -273,5 +273,4 @@ def label_pool(root, bundle: Path, fold_bundles: Sequence[Path] = (), threads: O
             recalibrate(f["causal"], f["temperature"], probs["temperature"])
             for f in (teacher_probabilities(texts, Path(b), threads) for b in fold_bundles)
         ])
-    digest = hashlib.sha256((Path(bundle) / "model.onnx").read_bytes()).hexdigest()
-    return TeacherLabels.of(pool, probs, digest)
+    return TeacherLabels.of(pool, probs, sha256_file(Path(bundle) / "model.onnx"))

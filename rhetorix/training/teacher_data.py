@@ -44,7 +44,6 @@ __all__ = [
     "SOURCES",
     "Span",
     "Example",
-    "parse_ann_spans",
     "read_polnear_spans",
     "records_to_examples",
     "own_examples",
@@ -109,50 +108,6 @@ class Example:
 
 
 # ------------------------------------------------------------------ PolNeAR
-def parse_ann_spans(path: Path) -> Tuple[List[Tuple[int, int, Optional[str]]], List[Span]]:
-    """Attributions and Source/Cue spans of one brat standoff file.
-
-    Parameters
-    ----------
-    path : Path
-        A PolNeAR ``.ann`` file.
-
-    Returns
-    -------
-    attributions : list of (cue start, cue end, source text or None)
-        One per ``E`` (attribution) line with a cue, as read by
-        :func:`rhetorix.training.corpora.read_polnear`.
-    spans : list of Span
-        The Cue and Source spans that take part in an attribution, sorted;
-        discontinuous spans are reduced to their outer bounds.
-    """
-    spans: Dict[str, Tuple[str, int, int, str]] = {}
-    events = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.rstrip("\n").split("\t")
-            if not parts or not parts[0]:
-                continue
-            if parts[0].startswith("T") and len(parts) >= 3:
-                head = parts[1].split(" ")
-                nums = [int(x) for x in re.findall(r"\d+", " ".join(head[1:]))]
-                if nums:
-                    spans[parts[0]] = (head[0], min(nums), max(nums), parts[2])
-            elif parts[0].startswith("E") and len(parts) >= 2:
-                events.append(dict(a.split(":", 1) for a in parts[1].split(" ") if ":" in a))
-    attributions, tagged = [], set()
-    for ev in events:
-        cue = spans.get(ev.get("Cue", ""))
-        if cue is None:
-            continue
-        src = spans.get(ev.get("Source", ""))
-        attributions.append((cue[1], cue[2], src[3] if src else None))
-        tagged.add((cue[1], cue[2], "CUE"))
-        if src is not None:
-            tagged.add((src[1], src[2], "SRC"))
-    return attributions, sorted(tagged)
-
-
 def _normalise_with_map(sent: str) -> Tuple[str, np.ndarray]:
     """``" ".join(sent.split())`` and, per original character, its index in the result (-1: dropped)."""
     pos = np.full(len(sent) + 1, -1, dtype=np.int64)
@@ -210,7 +165,7 @@ def read_polnear_spans(root: Path, split: str = "train", check: bool = True) -> 
             continue
         with open(txt, encoding="utf-8", newline="") as fh:
             text = fh.read()
-        attributions, tagged = parse_ann_spans(ann)
+        attributions, tagged = C.parse_ann(ann)
         for k, (s, e) in enumerate(segment_spans(text)):
             sent = text[s:e]
             if len(sent.split()) < 4:
