@@ -18,10 +18,10 @@ from rhetorix.bundle import (
     MODEL_NAMES,
     Bundle,
     LinearHead,
-    sha256_file,
     bundle_path,
     load_bundle,
     save_bundle,
+    sha256_file,
 )
 from rhetorix.cues import LEXICON_KINDS, Lexicon
 from rhetorix.features.transformers import SentenceFeaturizer
