@@ -2,7 +2,7 @@
 
 Scores English sentences for opinion versus fact, causal claims, attribution
 (named, vague or none) and unattributed causal claims, and reports the cue
-spans behind every score.
+spans behind every score, and who each claim is attributed to (source spans).
 
 >>> import rhetorix
 >>> scorer = rhetorix.load()                        # doctest: +SKIP
@@ -23,6 +23,7 @@ _EXPORTS = {
     "DocumentScore": "results",
     "summarize": "results",
     "Cue": "cues.cue",
+    "Source": "cues.cue",
     "Lexicon": "cues.lexicon",
     "BundleError": "errors",
     "BatchError": "errors",

@@ -44,7 +44,7 @@ from .cues.lexicon import Lexicon, read_lexicon_file
 from .errors import BundleError
 
 __all__ = [
-    "Bundle", "LinearHead", "BundleError", "save_bundle", "load_bundle", "bundle_path",
+    "Bundle", "LinearHead", "BundleError", "save_bundle", "add_files", "load_bundle", "bundle_path",
     "probabilities", "sha256_file", "FORMAT_VERSION", "MODEL_NAMES", "TIERS",
 ]
 
@@ -178,7 +178,7 @@ def save_bundle(
         with open(path / "lexicons" / f"{kind}.txt", "w", encoding="utf-8") as fh:
             fh.write(f"# {kind}: lexicon the bundled models were trained with\n")
             fh.write("\n".join(lexicon.entries[kind]) + "\n")
-    names = list(TIERS[tier]) + [f"lexicons/{k}.txt" for k in LEXICON_KINDS]
+    names = list(dict.fromkeys([*TIERS[tier], *(files or {})])) + [f"lexicons/{k}.txt" for k in LEXICON_KINDS]
     full.update(
         {
             "format_version": FORMAT_VERSION,
@@ -188,10 +188,35 @@ def save_bundle(
             "files": {f: sha256_file(path / f) for f in names},
         }
     )
+    return _write_manifest(path, full)
+
+
+def _write_manifest(path: Path, full: Mapping[str, object]) -> Path:
     data = (json.dumps(full, indent=2, sort_keys=True) + "\n").encode("utf-8")
     (path / "manifest.json").write_bytes(data)
     (path / "manifest.sha256").write_text(hashlib.sha256(data).hexdigest() + "\n", encoding="ascii")
     return path
+
+
+def add_files(path: PathLike, files: Mapping[str, PathLike], manifest: Optional[Mapping[str, object]] = None) -> Path:
+    """Copy extra model files into an existing bundle and re-checksum its manifest.
+
+    Parameters
+    ----------
+    path : path-like
+        A bundle folder (verified first, as by :func:`load_bundle`).
+    files : mapping of str to path-like
+        Files to copy in, by name (replacing any of that name).
+    manifest : mapping, optional
+        Entries to add to the manifest (e.g. how the files were made).
+    """
+    path = Path(path)
+    full = dict(_verified_manifest(path))
+    for name, source in files.items():
+        shutil.copyfile(source, path / name)
+    full.update(manifest or {})
+    full["files"] = {**full["files"], **{name: sha256_file(path / name) for name in files}}
+    return _write_manifest(path, full)
 
 
 def bundle_path(name: str = "fast") -> Path:

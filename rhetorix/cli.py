@@ -322,8 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", metavar="JSON", help="write metrics to this JSON file")
     p.add_argument("--card", metavar="MD", help="update the metrics table in this model card")
     p.add_argument("--plots", metavar="DIR", help="save reliability diagrams (PNG) here; needs matplotlib")
-    p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution", "ours"),
-                   help="evaluate only this task (repeatable; ours: the shipped models on our own labels)")
+    p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution", "ours", "sources"),
+                   help="evaluate only this task (repeatable; ours: the shipped models on our own labels; "
+                        "sources: source and cue spans on PolNeAR dev)")
     p.add_argument("--model", action="append", choices=("fast", "accurate", "cascade"),
                    help="evaluate only this tier, beside the baselines (repeatable; default: all three)")
     p.set_defaults(func=_cmd_evaluate)

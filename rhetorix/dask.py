@@ -25,6 +25,8 @@ SUMMARY_DTYPES = {
     "opinion_share": "float64",
     "causal_claims": "int64",
     "unattributed_causal_claims": "int64",
+    "named_sources": "int64",
+    "vague_sources": "int64",
 }
 _EMPTY = summarize([])
 

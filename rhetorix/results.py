@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
 
-from .cues.cue import Cue
+from .cues.cue import Cue, Source
 
-__all__ = ["Cue", "SentenceScore", "DocumentScore", "summarize", "SUMMARY_FIELDS"]
+__all__ = ["Cue", "Source", "SentenceScore", "DocumentScore", "summarize", "SUMMARY_FIELDS"]
 
 #: Fields of :attr:`DocumentScore.summary`, in order.
-SUMMARY_FIELDS = ("sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims")
+SUMMARY_FIELDS = (
+    "sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims", "named_sources",
+    "vague_sources",
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,12 @@ class SentenceScore:
         at the bundle's thresholds; ``unattributed_causal`` is only set for
         sentences flagged ``causal``.
     cues : list of Cue
-        Spans supporting the scores, offsets into the scored text.
+        Spans supporting the scores, offsets into the scored text.  Cues of
+        kind ``named_source`` are the named :attr:`sources`.
+    sources : list of Source
+        Who the sentence's claims are attributed to, each with its cue, offsets
+        into the scored text (empty when none is found, or for a model without
+        a span finder).
     """
 
     text: str
@@ -56,6 +64,7 @@ class SentenceScore:
     unattributed_causal: float
     flags: Dict[str, bool]
     cues: List[Cue] = field(default_factory=list)
+    sources: List[Source] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, object]:
         """Return a JSON-ready dict with the keys of the JSONL output."""
@@ -70,6 +79,7 @@ class SentenceScore:
             "unattributed_causal": self.unattributed_causal,
             "flags": dict(self.flags),
             "cues": [c.to_dict() for c in self.cues],
+            "sources": [s.to_dict() for s in self.sources],
         }
 
 
@@ -80,7 +90,8 @@ class DocumentScore:
     The summary has ``sentences`` (count), ``words`` (whitespace-separated
     words in the sentences), ``opinion_share`` (share of sentences flagged as
     opinion), ``causal_claims`` and ``unattributed_causal_claims`` (counts of
-    flagged sentences).
+    flagged sentences), ``named_sources`` and ``vague_sources`` (counts of
+    source spans; a pronoun continuing a named source counts again).
 
     Attributes
     ----------
@@ -130,7 +141,8 @@ def summarize(sentences: Sequence[SentenceScore]) -> Dict[str, Union[int, float]
     -------
     dict
         ``sentences``, ``words``, ``opinion_share``, ``causal_claims`` and
-        ``unattributed_causal_claims`` (see :class:`DocumentScore`).
+        ``unattributed_causal_claims``, ``named_sources`` and ``vague_sources``
+        (see :class:`DocumentScore`).
     """
     n = len(sentences)
     return {
@@ -139,4 +151,6 @@ def summarize(sentences: Sequence[SentenceScore]) -> Dict[str, Union[int, float]
         "opinion_share": (sum(s.flags["opinion"] for s in sentences) / n) if n else 0.0,
         "causal_claims": sum(s.flags["causal"] for s in sentences),
         "unattributed_causal_claims": sum(s.flags["unattributed_causal"] for s in sentences),
+        "named_sources": sum(src.kind == "named" for s in sentences for src in s.sources),
+        "vague_sources": sum(src.kind == "vague" for s in sentences for src in s.sources),
     }

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .bundle import bundle_path, load_bundle
+from .cues.cue import Source
 from .cues.lexicon import Lexicon
 from .results import DocumentScore, SentenceScore, summarize
 from .tiers.accurate import AccurateModel
@@ -22,7 +24,7 @@ from .tiers.base import ATTRIBUTION_LABELS, Model
 from .tiers.cascade import CascadeModel
 from .tiers.fast import FastModel
 
-__all__ = ["Scorer", "load", "MAX_CHARS", "MODEL_NAMES"]
+__all__ = ["Scorer", "load", "link_pronoun_sources", "MAX_CHARS", "MODEL_NAMES", "LINK_WINDOW"]
 
 #: Default longest sentence, in characters (see :class:`Scorer`).
 MAX_CHARS = 100_000
@@ -42,6 +44,38 @@ def _pieces(text: str, start: int, end: int, max_chars: int) -> List[Tuple[int, 
             start += 1
     if start < end:
         out.append((start, end))
+    return out
+
+
+_PRONOUNS = frozenset({"he", "she"})
+#: How many sentences back a pronoun source ("he added") looks for the named source it continues.
+LINK_WINDOW = 2
+
+
+def link_pronoun_sources(sentences: List[SentenceScore]) -> List[SentenceScore]:
+    """Link each he/she source to the named source it continues.
+
+    A source that is only "he" or "she" takes as :attr:`Source.refers_to` the
+    last named, non-pronoun source in the same sentence before it or in the
+    :data:`LINK_WINDOW` sentences before; none is set when there is none.
+    This is the common news pattern ("Dana Cole said ... . Prices will rise
+    further, she added."); it does not check gender or number.
+    """
+    out: List[SentenceScore] = []
+    recent: List[Tuple[int, Source]] = []  # (sentence index, named source)
+    for k, sent in enumerate(sentences):
+        recent = [(j, s) for j, s in recent if k - j <= LINK_WINDOW]
+        changed = False
+        sources = []
+        for src in sent.sources:
+            if src.text.lower() in _PRONOUNS:
+                if recent:
+                    src = replace(src, refers_to=recent[-1][1])
+                    changed = True
+            elif src.kind == "named":
+                recent.append((k, src))
+            sources.append(src)
+        out.append(replace(sent, sources=sources) if changed else sent)
     return out
 
 
@@ -147,6 +181,7 @@ class Scorer:
                     "unattributed_causal": ca >= th_ca and unatt >= th_un,
                 },
                 cues=pred.cues[i],
+                sources=pred.sources[i] if pred.sources is not None else [],
             )
             results.append(score)
         return results
@@ -163,7 +198,7 @@ class Scorer:
         spans = segment_spans(text)
         if self.max_chars is not None:
             spans = [piece for s, e in spans for piece in _pieces(text, s, e, self.max_chars)]
-        sents = self._score([text[s:e] for s, e in spans], [s for s, _ in spans])
+        sents = link_pronoun_sources(self._score([text[s:e] for s, e in spans], [s for s, _ in spans]))
         return DocumentScore(sents, summarize(sents), text)
 
     def score_documents(self, texts: Iterable[str]) -> List[DocumentScore]:

@@ -16,7 +16,7 @@ from rhetorix.io.rows import SENTENCE_COLUMNS
 
 KEYS = {
     "text", "start", "end", "opinion", "causal", "attribution", "attribution_scores",
-    "unattributed_causal", "flags", "cues",
+    "unattributed_causal", "flags", "cues", "sources",
 }
 # five lines: an empty one in the middle, one ending in CRLF, non-ASCII text, no final newline
 FIVE_LINES = ["The levy caused fares to rise.", "Frankly, it is a disgrace.", "",
@@ -54,6 +54,9 @@ def check_record(rec):
         assert 0.0 <= rec[k] <= 1.0
     for c in rec["cues"]:
         assert set(c) == {"kind", "start", "end", "text"}
+    for src in rec["sources"]:
+        assert set(src) == {"start", "end", "text", "kind", "score", "cue", "refers_to"}
+        assert src["kind"] in ("named", "vague")
 
 
 def no_traceback(proc):

@@ -71,7 +71,8 @@ def test_read_own_agrees(tsv_path, rows):
     assert {r["attribution"] for r in own} <= {"named", "vague", "none"}
 
 
-@pytest.mark.parametrize("name", ["annotation_guide.md", "example_article.txt", "sentences.tsv", "README.md"])
+@pytest.mark.parametrize("name", ["annotation_guide.md", "example_article.txt", "sentences.tsv", "source_spans.txt",
+                                  "README.md"])
 def test_data_files_exist(repo_root, name):
     p = repo_root / "data" / name
     assert p.is_file()

@@ -15,7 +15,7 @@ from rhetorix.results import DocumentScore, SentenceScore
 
 KEYS = {
     "text", "start", "end", "opinion", "causal", "attribution", "attribution_scores",
-    "unattributed_causal", "flags", "cues",
+    "unattributed_causal", "flags", "cues", "sources",
 }
 LABELS = ("named", "vague", "none")
 
@@ -219,7 +219,8 @@ def test_to_dict_keys_and_json(scorer):
             assert set(c) == {"kind", "start", "end", "text"}
     out = json.loads(json.dumps(doc.to_dict()))
     assert set(out) == {"sentences", "summary"}
-    assert set(out["summary"]) == {"sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims"}
+    assert set(out["summary"]) == {"sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims",
+                                   "named_sources", "vague_sources"}
 
 
 def test_to_dict_is_a_copy(scorer):
@@ -317,7 +318,9 @@ def test_causal_and_attribution_direction(scorer):
     assert vague.unattributed_causal > named.unattributed_causal
     assert vague.flags["unattributed_causal"]
     assert ("vague_source", "many experts") in [(c.kind, c.text) for c in vague.cues]
-    assert ("named_source", "World Bank") in [(c.kind, c.text) for c in named.cues]
+    assert any(c.kind == "named_source" and "World Bank" in c.text for c in named.cues)
+    assert [s.text for s in named.sources if s.kind == "named"] == [c.text for c in named.cues
+                                                                   if c.kind == "named_source"]
 
 
 # ------------------------------------------------------------------ property
@@ -353,3 +356,23 @@ def test_alone_equals_batch_property(scorer, texts, pick):
         check_score(r, t)
         for c in r.cues:
             assert t[c.start:c.end] == c.text
+
+
+def test_pronoun_sources_link_to_the_named_source_they_continue():
+    from rhetorix.cues.cue import Source
+    from rhetorix.results import SentenceScore
+    from rhetorix.scorer import LINK_WINDOW, link_pronoun_sources
+
+    def sent(*sources):
+        return SentenceScore("x", 0, 1, 0.1, 0.1, "named", {"named": 1.0, "vague": 0.0, "none": 0.0}, 0.0,
+                             {"opinion": False, "causal": False, "unattributed_causal": False}, [], list(sources))
+
+    ines = Source(0, 10, "Ines Varga", "named", 0.9)
+    she = Source(50, 53, "she", "named", 0.9)
+    officials = Source(60, 69, "officials", "vague", 0.9)
+    out = link_pronoun_sources([sent(ines), sent(), sent(she, officials)])
+    assert out[2].sources[0].refers_to == ines and out[2].sources[1].refers_to is None
+    assert out[2].sources[0].to_dict()["refers_to"] == {"start": 0, "end": 10, "text": "Ines Varga"}
+    far = link_pronoun_sources([sent(ines), *[sent() for _ in range(LINK_WINDOW)], sent(she)])
+    assert far[-1].sources[0].refers_to is None  # too far back to tell
+    assert link_pronoun_sources([sent(she)])[0].sources[0].refers_to is None

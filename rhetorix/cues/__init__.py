@@ -1,11 +1,12 @@
-"""Cue spans: lexicon phrases (opinion markers, hedges, causal connectives, ...) and named sources.
+"""Cue spans (opinion markers, hedges, causal connectives, ...) and who says so.
 
 :class:`Lexicon` holds the phrases (:mod:`.lexicon`) and compiles them into an
 automaton (:mod:`.automaton`); :mod:`.finder` matches it over a batch of
-sentences; :mod:`.sources` finds named sources next to attribution cues.
+sentences; :mod:`.tagger` is the fast tier's learned source and cue span
+finder; :mod:`.sources` holds the token rules and :func:`~.sources.source_kind`.
 """
 
-from .cue import CUE_KINDS, LEXICON_KINDS, Cue
+from .cue import CUE_KINDS, LEXICON_KINDS, SOURCE_KINDS, Cue, Source
 from .lexicon import Lexicon
 
-__all__ = ["Cue", "Lexicon", "CUE_KINDS", "LEXICON_KINDS"]
+__all__ = ["Cue", "Source", "Lexicon", "CUE_KINDS", "LEXICON_KINDS", "SOURCE_KINDS"]

@@ -1,20 +1,26 @@
-"""Named sources: runs of capitalised words next to an attribution cue.
+"""Rules about sources: capitalised runs next to attribution cues, a source's kind, its edges.
 
-"according to the World Bank", "Lavrov said", "said the Kremlin": the source
-is found by a small rule over token flags rather than from a list (see
-:func:`named_source_runs`).  The flags of a token (:func:`is_name_token`,
-:data:`NAME_JOINERS`, :data:`CLAUSE_OPENERS`) are functions of the token alone,
-so the cue finder computes them once per distinct token.
+* :func:`named_source_runs` finds runs of capitalised words next to an
+  attribution cue ("according to the World Bank", "Lavrov said") by a small
+  rule over token flags.  The fast tier's heads count them as a feature (they
+  were trained with it); the sources a user sees come from the learned span
+  finders (:mod:`rhetorix.cues.tagger`, the accurate tier's token head).
+  The flags of a token (:func:`is_name_token`, :data:`NAME_JOINERS`,
+  :data:`CLAUSE_OPENERS`) are functions of the token alone, so the cue finder
+  computes them once per distinct token.
+* :func:`source_kind` says whether a source span is named or vague.
+* :func:`trim_source` drops words that never begin or end a source.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..text.tokens import straight
 
-__all__ = ["CLAUSE_OPENERS", "NAME_JOINERS", "is_name_token", "named_source_runs"]
+__all__ = ["CLAUSE_OPENERS", "NAME_JOINERS", "is_name_token", "named_source_runs", "source_kind", "trim_source"]
 
 #: A clause opens after a token ending in one of these characters.
 CLAUSE_OPENERS = frozenset('.!?:;"\'\u201c\u2018(-\u2013\u2014')
@@ -145,3 +151,67 @@ def named_source_runs(
         if chosen is not None:
             found[chosen] = None
     return list(found)
+
+
+_FIRST_SECOND = frozenset("i me my we us our you your myself ourselves yourself yourselves".split())
+_SPECIFIC_PRONOUNS = frozenset("he she him his her himself herself".split())
+_GENERIC_CAPS = frozenset(
+    """the a an some many most several few other others officials official experts expert analysts
+    analyst sources source critics critic observers observer people reports report media diplomats
+    insiders aides aide advisers advisors one it they them this that these those both all""".split()
+)
+_WORD = re.compile(r"[A-Za-z][\w'\u2019.-]*")
+
+
+def source_kind(source: str) -> Optional[str]:
+    """``named``, ``vague`` or None (the writer's own voice) for the text of a source span.
+
+    * first or second person only ("I", "we", "you") -> None;
+    * he/she (a specific individual, named nearby) -> ``named``;
+    * any capitalised word that is not a generic noun ("Officials", "Experts")
+      -> ``named`` (a person or organisation a reader can check);
+    * otherwise ("officials", "they", "a senior aide", "many experts") -> ``vague``.
+    """
+    words = _WORD.findall(source)
+    lower = [w.lower() for w in words]
+    if lower and all(w in _FIRST_SECOND for w in lower):
+        return None
+    if len(lower) == 1 and lower[0] in _SPECIFIC_PRONOUNS:
+        return "named"
+    for w in words:
+        if w[0].isupper() and w.lower().strip(".") not in _GENERIC_CAPS and w.lower() not in _FIRST_SECOND:
+            return "named"
+    return "vague"
+
+
+_TIME_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december yesterday today tonight week month year weekend morning
+    afternoon evening night""".split()
+)
+# never the first word of a source ("according to | recent reports", "said by | ...")
+_LEAD_TRIM = frozenset("to by from and but or that as of".split())
+# never the last word of a source ("Okafor, meanwhile, says"; "Marsh in July criticized")
+_TAIL_TRIM = frozenset(
+    """meanwhile however though also too then now instead still earlier later recently again
+    in on at last this next""".split()
+) | _TIME_WORDS
+
+
+def _is_punct(token: str) -> bool:
+    return not (token[:1].isalnum() or token[:1] == "_")
+
+
+def trim_source(tokens: Sequence[str], first: int, last: int) -> Tuple[int, int]:
+    """Token range of a source without punctuation, discourse adverbs and time phrases at its edges.
+
+    A tagger may run a source on into "Okafor, meanwhile," or "Marsh in July";
+    the reader needs "Okafor" and "Marsh".  Returns ``(first, last)``
+    (``first > last`` when nothing is left).
+    """
+    a, b = first, last
+    while a <= b and (_is_punct(tokens[a]) or straight(tokens[a]).lower() in _LEAD_TRIM):
+        a += 1
+    while b >= a and (_is_punct(tokens[b]) or straight(tokens[b]).lower() in _TAIL_TRIM or tokens[b].isdigit()):
+        b -= 1
+    return a, b

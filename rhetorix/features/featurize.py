@@ -335,6 +335,7 @@ def featurize(
     n_features: int = 2**17,
     ngram_range: Tuple[int, int] = (1, 2),
     offsets: Optional[Sequence[int]] = None,
+    batch: Optional[TokenBatch] = None,
 ) -> Tuple[List[List[Cue]], FeatureRows]:
     """Find the cues of each sentence and compute its features.
 
@@ -350,6 +351,8 @@ def featurize(
         Smallest and largest n-gram size.
     offsets : sequence of int, optional
         Added to the cue offsets of each text (its position in a larger string).
+    batch : TokenBatch, optional
+        ``TokenBatch.split(texts)``, when the caller has it already.
 
     Returns
     -------
@@ -358,7 +361,7 @@ def featurize(
     """
     n = len(texts)
     offsets = offsets if offsets is not None else [0] * n
-    batch = TokenBatch.split(texts)
+    batch = batch if batch is not None else TokenBatch.split(texts)
     auto = lexicon.automaton
     cues = match(texts, offsets, batch, cue_codes(batch, auto), auto)
     packed, lengths = _packed(batch), batch.lengths

@@ -291,7 +291,8 @@ def read_batch_output(path: Union[str, os.PathLike]) -> List[Dict[str, object]]:
     -------
     list of dict
         ``id`` and the fields of :attr:`rhetorix.DocumentScore.summary`, in
-        file order.
+        file order (``named_sources`` and ``vague_sources`` are None for
+        output written before rhetorix reported sources).
 
     Raises
     ------
@@ -336,6 +337,8 @@ def _document_row(row: Mapping[str, object]) -> Dict[str, object]:
         "opinion_share": float(row["opinion_share"]),  # type: ignore[arg-type]
         "causal_claims": int(row["causal_claims"]),  # type: ignore[arg-type]
         "unattributed_causal_claims": int(row["unattributed_causal_claims"]),  # type: ignore[arg-type]
+        # counted since sources were added to the output; None in older files
+        **{k: None if row.get(k) in (None, "") else int(row[k]) for k in ("named_sources", "vague_sources")},  # type: ignore[arg-type]
     }
 
 
@@ -343,8 +346,10 @@ def _add_sentence_row(docs: List[Dict[str, object]], row: Mapping[str, object]) 
     rid = str(row["id"])
     index = int(row["sentence_index"])  # type: ignore[arg-type]
     if not docs or index == 0 or docs[-1]["id"] != rid:
+        has_sources = row.get("sources") not in (None, "")
         docs.append({"id": rid, "sentences": 0, "words": 0, "_opinion": 0,
-                     "causal_claims": 0, "unattributed_causal_claims": 0})
+                     "causal_claims": 0, "unattributed_causal_claims": 0,
+                     "named_sources": 0 if has_sources else None, "vague_sources": 0 if has_sources else None})
     d = docs[-1]
     flags = row["flags"] if "flags" in row else {
         k: row[f"flag_{k}"] for k in ("opinion", "causal", "unattributed_causal")
@@ -354,3 +359,12 @@ def _add_sentence_row(docs: List[Dict[str, object]], row: Mapping[str, object]) 
     d["_opinion"] += _truthy(flags["opinion"])  # type: ignore[index,operator]
     d["causal_claims"] += _truthy(flags["causal"])  # type: ignore[index,operator]
     d["unattributed_causal_claims"] += _truthy(flags["unattributed_causal"])  # type: ignore[index,operator]
+    if d["named_sources"] is not None:
+        sources = row.get("sources")
+        sources = json.loads(sources) if isinstance(sources, str) else sources
+        if not isinstance(sources, list):
+            raise ValueError(f"'sources' is not a list: {sources!r}")
+        for src in sources:
+            kind = src.get("kind") if isinstance(src, dict) else None
+            if kind in ("named", "vague"):
+                d[f"{kind}_sources"] += 1  # type: ignore[operator]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from .page import (
     CHART_COLOURS,
@@ -42,6 +42,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..results import DocumentScore, SentenceScore
 
 __all__ = ["document_html"]
+
+
+def _said_by(row: List[str]) -> str:
+    """ "Dana Cole (named), said" / "she = Dana Cole (named), added" for a tooltip."""
+    text, kind, verb, ref = row
+    who = f"{text} = {ref}" if ref else text
+    return f"\u201c{who}\u201d ({kind})" + (f", {verb}" if verb else "")
 
 
 def _sentence_html(s: SentenceScore, n: int, sid: str) -> str:
@@ -82,9 +89,13 @@ def _sentence_html(s: SentenceScore, n: int, sid: str) -> str:
         said.append("causal claim")
     att = s.attribution_scores
     cue_pairs = [[c.kind.replace("_", " "), c.text] for c in s.cues]
+    # who says so: [source, kind, verb, the named source a pronoun continues]
+    source_rows = [[src.text, src.kind, src.cue.text if src.cue else "", src.refers_to.text if src.refers_to else ""]
+                   for src in s.sources]
     tooltip = (
         f"Sentence {n}: opinion {s.opinion:.0%}, causal {s.causal:.0%}, attribution {s.attribution}, "
         f"unattributed causal {s.unattributed_causal:.0%}"
+        + ("; sources: " + "; ".join(_said_by(r) for r in source_rows) if source_rows else "")
         + ("; cues: " + "; ".join(f"{k} \u201c{t}\u201d" for k, t in cue_pairs) if cue_pairs else "")
     )
     attrs = {
@@ -101,6 +112,7 @@ def _sentence_html(s: SentenceScore, n: int, sid: str) -> str:
         "data-un": f"{s.unattributed_causal:.4f}",
         "data-flags": ", ".join(said),
         "data-cues": json.dumps(cue_pairs, ensure_ascii=False),
+        "data-sources": json.dumps(source_rows, ensure_ascii=False),
     }
     if said:
         attrs["tabindex"] = "0"

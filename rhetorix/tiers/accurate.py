@@ -29,8 +29,10 @@ import numpy as np
 
 from ..bundle import Bundle
 from ..cues.finder import find_cues
+from ..cues.tagger import TAG_KINDS, TaggedSpan, spans_from_kinds, token_extents
 from ..errors import BundleError, extra_required
-from .base import ATTRIBUTION_LABELS, Predictions
+from ..text.tokens import TokenBatch
+from .base import ATTRIBUTION_LABELS, Predictions, agree, make_sources, with_sources
 
 __all__ = ["AccurateModel", "windows"]
 
@@ -102,6 +104,16 @@ class AccurateModel:
             self.outputs = dict(cfg["outputs"])  # task -> graph output name
             att_classes = list(cfg["attribution_classes"])
             self._att_index = [att_classes.index(c) for c in ATTRIBUTION_LABELS]
+            self.tags = list(cfg.get("tags", []))
+            # columns of the token head for O, SRC and CUE (B- and I- summed); None: no token head
+            self._tag_cols = None
+            if "tags" in self.outputs and self.tags:
+                self._tag_cols = {
+                    k: [j for j, tag in enumerate(self.tags) if (tag == "O") == (k == "O") and tag.endswith(k)]
+                    for k in TAG_KINDS
+                }
+                if any(not cols for cols in self._tag_cols.values()):
+                    raise ValueError(f"tags {self.tags} lack one of {TAG_KINDS}")
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{bundle.path}: manifest 'encoder' settings incomplete ({exc})") from None
         options = ort.SessionOptions()
@@ -124,29 +136,85 @@ class AccurateModel:
 
     def logits(self, texts: Sequence[str]) -> Dict[str, np.ndarray]:
         """Raw logits of each head for each text (the mean over a long text's windows)."""
+        return self._run(texts)[0]
+
+    def _run(self, texts: Sequence[str], tags: bool = False):
+        """Sentence logits by task and, with `tags`, per text its tag logits and word-piece character starts."""
         tasks = ("opinion", "causal", "attribution")
         names = [self.outputs[t] for t in tasks]
+        if tags:
+            names.append(self.outputs["tags"])
         out: Dict[str, List[np.ndarray]] = {t: [] for t in tasks}
+        token_tags: List[Tuple[np.ndarray, np.ndarray]] = []
         for enc in self.tokenizer.encode_batch(list(texts), add_special_tokens=False):
             ids = enc.ids
             sums = None
             spans = windows(len(ids), self.max_length - 2, self.stride)
+            tag_z = np.zeros((len(ids), len(self.tags)), dtype=np.float64) if tags else None
+            done = 0  # tags of the tokens before this are set (each from the first window holding it)
             for a, b in spans:
                 window = np.asarray([[self.cls_id, *ids[a:b], self.sep_id]], dtype=np.int64)
                 res = self.session.run(names, {"input_ids": window, "attention_mask": np.ones_like(window)})
+                if tags:
+                    z = np.asarray(res.pop(), dtype=np.float64).reshape(b - a + 2, -1)[1:-1]
+                    tag_z[done:b] = z[done - a:]
+                    done = b
                 res = [np.asarray(r, dtype=np.float64).reshape(-1) for r in res]
                 sums = res if sums is None else [x + y for x, y in zip(sums, res)]
             for t, total in zip(tasks, sums):
                 out[t].append(total / len(spans))
-        return {t: np.asarray(v).reshape(len(texts), -1) for t, v in out.items()}
+            if tags:
+                token_tags.append((tag_z, np.asarray([o[0] for o in enc.offsets], dtype=np.int64)))
+        return {t: np.asarray(v).reshape(len(texts), -1) for t, v in out.items()}, token_tags
 
-    def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:
-        """Calibrated probabilities and lexicon cues of each text (see :class:`~rhetorix.tiers.base.Model`)."""
-        z = self.logits(texts)
+    def _spans(self, texts: Sequence[str], token_tags) -> List[List[TaggedSpan]]:
+        """Source and cue spans from the token head, decoded on our word tokens as in the fast tier."""
+        batch = TokenBatch.split(texts)
+        starts, ends = token_extents(batch)
+        begins = np.cumsum(batch.lengths) - batch.lengths
+        out: List[List[TaggedSpan]] = []
+        for i, (z, piece_start) in enumerate(token_tags):
+            b, n = int(begins[i]), int(batch.lengths[i])
+            if n == 0 or len(z) == 0:
+                out.append([])
+                continue
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            p = z / z.sum(axis=1, keepdims=True)
+            p3 = np.stack([p[:, self._tag_cols[k]].sum(axis=1) for k in TAG_KINDS], axis=1)
+            # each word takes the tags of its first word piece (the one the head was trained on)
+            st, en = starts[b:b + n], ends[b:b + n]
+            first = np.clip(np.searchsorted(piece_start, st), 0, len(piece_start) - 1)
+            words = p3[first]
+            out.append(spans_from_kinds(words.argmax(axis=1).tolist(), words, st, en, batch.flat[b:b + n]))
+        return out
+
+    def spans(self, texts: Sequence[str]) -> List[List[TaggedSpan]]:
+        """The token head's source and cue spans of each text (offsets into it); empty without a token head."""
+        if self._tag_cols is None:
+            return [[] for _ in texts]
+        return self._spans(texts, self._run(texts, tags=True)[1])
+
+    def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None,
+                sources: bool = True) -> Predictions:
+        """Calibrated probabilities, sources and lexicon cues of each text (see :class:`~rhetorix.tiers.base.Model`).
+
+        With ``sources=False`` the token head is not read: no sources, and the
+        attribution probabilities are the head's own (what the fast tier learns from).
+        """
+        z, token_tags = self._run(texts, tags=sources and self._tag_cols is not None)
         t = self.temperature
+        attribution = _softmax(z["attribution"] / t["attribution"])[:, self._att_index]
+        cues = find_cues(texts, self.lexicon.automaton, offsets)
+        found = None
+        if token_tags:
+            offs = offsets if offsets is not None else [0] * len(texts)
+            found = make_sources(texts, offs, self._spans(texts, token_tags))
+            attribution = agree(attribution, found)
+            cues = with_sources(cues, found)
         return Predictions(
             opinion=_sigmoid(z["opinion"][:, -1] / t["opinion"]),
             causal=_sigmoid(z["causal"][:, -1] / t["causal"]),
-            attribution=_softmax(z["attribution"] / t["attribution"])[:, self._att_index],
-            cues=find_cues(texts, self.lexicon.automaton, offsets),
+            attribution=attribution,
+            cues=cues,
+            sources=found,
         )

@@ -7,9 +7,11 @@ from typing import List, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
-from ..cues.cue import Cue
+from ..cues.cue import Cue, Source, cue_order, make_cue
+from ..cues.sources import source_kind
+from ..cues.tagger import TaggedSpan, attach
 
-__all__ = ["ATTRIBUTION_LABELS", "Predictions", "Model"]
+__all__ = ["ATTRIBUTION_LABELS", "Predictions", "Model", "make_sources", "with_sources", "agree"]
 
 #: Attribution classes, in the column order of :attr:`Predictions.attribution`.
 ATTRIBUTION_LABELS = ("named", "vague", "none")
@@ -27,12 +29,69 @@ class Predictions:
         P(named), P(vague), P(none) (columns in :data:`ATTRIBUTION_LABELS` order).
     cues : list of list of Cue
         The cue spans of each sentence, offsets into the caller's text.
+    sources : list of list of Source, optional
+        The sources of each sentence (None: the model finds none).
     """
 
     opinion: np.ndarray
     causal: np.ndarray
     attribution: np.ndarray
     cues: List[List[Cue]]
+    sources: Optional[List[List[Source]]] = None
+
+
+def make_sources(texts: Sequence[str], offsets: Sequence[int],
+                 spans: Sequence[Sequence[TaggedSpan]]) -> List[List[Source]]:
+    """:class:`Source` objects from a span finder's spans (offsets into each text itself).
+
+    Each source takes the nearest cue span of its sentence; sources in the
+    writer's own voice ("I", "we") are dropped (:func:`source_kind` gives None).
+    """
+    out: List[List[Source]] = []
+    for text, o, found in zip(texts, offsets, spans):
+        row = []
+        for src, cue in attach(found):
+            kind = source_kind(text[src.start:src.end])
+            if kind is None:
+                continue
+            c = make_cue("attribution_cue", cue.start + o, cue.end + o, text[cue.start:cue.end]) if cue else None
+            row.append(Source(src.start + o, src.end + o, text[src.start:src.end], kind, src.score, c))
+        out.append(row)
+    return out
+
+
+def with_sources(cues: List[List[Cue]], sources: Sequence[Sequence[Source]]) -> List[List[Cue]]:
+    """The cues of each sentence with the ``named_source`` cues replaced by its named sources."""
+    out = []
+    for cs, ss in zip(cues, sources):
+        kept = [c for c in cs if c.kind != "named_source"]
+        named = [make_cue("named_source", s.start, s.end, s.text) for s in ss if s.kind == "named"]
+        if named:
+            kept = sorted(kept + named, key=cue_order)
+        out.append(kept)
+    return out
+
+
+def agree(attribution: np.ndarray, sources: Sequence[Sequence[Source]]) -> np.ndarray:
+    """Make the attribution probabilities agree with the sources found.
+
+    A sentence with a named source gets ``P(named) >= `` that source's score; one
+    with only vague sources gets ``P(vague) >=`` their best score; the other
+    classes shrink in proportion.  Sentences without sources keep the head's
+    probabilities.  Columns in :data:`ATTRIBUTION_LABELS` order.
+    """
+    att = np.array(attribution, dtype=np.float64, copy=True)
+    for i, ss in enumerate(sources):
+        if not ss:
+            continue
+        named = [s.score for s in ss if s.kind == "named"]
+        col, floor = (0, max(named)) if named else (1, max(s.score for s in ss))
+        if att[i, col] >= floor:
+            continue
+        rest = 1.0 - att[i, col]
+        att[i] *= (1.0 - floor) / rest if rest > 0 else 0.0
+        att[i, col] = floor
+    return att
 
 
 class Model(Protocol):

@@ -51,8 +51,14 @@ class CascadeModel:
         pred = self.fast.predict(texts, offsets)
         idx = np.flatnonzero(unsure(pred.opinion, pred.causal, self.fast.thresholds, self.band))
         if len(idx):
-            sub = self.accurate.predict([texts[i] for i in idx], None)
+            sub = self.accurate.predict([texts[i] for i in idx], [offsets[i] for i in idx] if offsets else None)
             pred.opinion[idx] = sub.opinion
             pred.causal[idx] = sub.causal
             pred.attribution[idx] = sub.attribution
+            if sub.sources is not None:  # the accurate tier's sources and cues for the sentences it scored
+                sources = pred.sources if pred.sources is not None else [[] for _ in texts]
+                for j, i in enumerate(idx.tolist()):
+                    sources[i] = sub.sources[j]
+                    pred.cues[i] = sub.cues[j]
+                pred.sources = sources
         return pred

@@ -1,16 +1,19 @@
-"""The fast tier: cue, style and hashed n-gram features (numpy only) and three linear heads."""
+"""The fast tier: cue, style and hashed n-gram features (numpy only), three linear heads and a span tagger."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
 from ..bundle import Bundle
+from ..cues.finder import find_cues
 from ..cues.lexicon import Lexicon
+from ..cues.tagger import SpanTagger, TaggedSpan
 from ..errors import BundleError
 from ..features.featurize import N_DENSE, featurize
-from .base import ATTRIBUTION_LABELS, Predictions
+from ..text.tokens import TokenBatch
+from .base import ATTRIBUTION_LABELS, Predictions, agree, make_sources, with_sources
 
 __all__ = ["FastModel"]
 
@@ -55,15 +58,36 @@ class FastModel:
         self._heads = [bundle.heads[k] for k in _HEADS]
         self._coef = np.vstack([h.coef for h in self._heads])
         self._cuts = np.cumsum([h.coef.shape[0] for h in self._heads])[:-1]
+        self.tagger: Optional[SpanTagger] = None
+        if "tagger.npz" in bundle.manifest.get("files", {}):  # checksummed by load_bundle
+            try:
+                self.tagger = SpanTagger.load(bundle.path / "tagger.npz")
+            except (OSError, KeyError, ValueError) as exc:
+                raise BundleError(f"{bundle.path}: cannot read tagger.npz ({exc})") from None
+
+    def spans(self, texts: Sequence[str]) -> List[List[TaggedSpan]]:
+        """The tagger's source and cue spans of each text (offsets into it); empty without a tagger."""
+        if self.tagger is None:
+            return [[] for _ in texts]
+        return self.tagger.spans(TokenBatch.split(texts), find_cues(texts, self.lexicon.automaton))
 
     def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:
         """Probabilities and cues of each text (see :class:`~rhetorix.tiers.base.Model`)."""
-        cues, X = featurize(texts, self.lexicon, self.n_hash, self.ngram_range, offsets)
+        batch = TokenBatch.split(texts)
+        cues, X = featurize(texts, self.lexicon, self.n_hash, self.ngram_range, offsets, batch)
         z_op, z_ca, z_att = np.split(X.decision(self._coef), self._cuts, axis=1)
         op_head, ca_head, att_head = self._heads
+        attribution = att_head.proba_from_decision(z_att)[:, self._att_index]
+        sources = None
+        if self.tagger is not None:
+            offs = offsets if offsets is not None else [0] * len(texts)
+            sources = make_sources(texts, offs, self.tagger.spans(batch, cues, offs))
+            attribution = agree(attribution, sources)
+            cues = with_sources(cues, sources)
         return Predictions(
             opinion=op_head.proba_from_decision(z_op)[:, 1],
             causal=ca_head.proba_from_decision(z_ca)[:, 1],
-            attribution=att_head.proba_from_decision(z_att)[:, self._att_index],
+            attribution=attribution,
             cues=cues,
+            sources=sources,
         )

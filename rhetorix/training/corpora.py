@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
+from ..cues.sources import source_kind
+
 __all__ = [
     "Record",
     "parse_ann",
@@ -178,40 +180,16 @@ def read_yu2019(root: PathLike) -> List[Record]:
 
 
 # -------------------------------------------------------------- attribution
-_FIRST_SECOND = frozenset(
-    "i me my we us our you your myself ourselves yourself yourselves".split()
-)
-_SPECIFIC_PRONOUNS = frozenset("he she him his her himself herself".split())
-_GENERIC_CAPS = frozenset(
-    """the a an some many most several few other others officials official experts expert analysts
-    analyst sources source critics critic observers observer people reports report media diplomats
-    insiders aides aide advisers advisors one it they them this that these those both all""".split()
-)
-_WORD = re.compile(r"[A-Za-z][\w'\u2019.-]*")
-
-
 def polnear_source_type(source: Optional[str]) -> str:
     """Map a PolNeAR source span to ``named``, ``vague`` or ``none`` (the documented rule).
 
     * no source span (e.g. "it is believed") -> ``vague``;
-    * first or second person only ("I", "we", "you") -> ``none`` (the writer's own voice);
-    * he/she (a specific individual named nearby) -> ``named``;
-    * any capitalised word that is not sentence-initial filler or a generic noun
-      ("Officials", "Experts") -> ``named`` (a person or organisation a reader can check);
-    * otherwise ("officials", "they", "a senior aide") -> ``vague``.
+    * otherwise :func:`rhetorix.cues.sources.source_kind`, with first or second
+      person only ("I", "we", "you") -> ``none`` (the writer's own voice).
     """
     if source is None or not source.strip():
         return "vague"
-    words = _WORD.findall(source)
-    lower = [w.lower() for w in words]
-    if lower and all(w in _FIRST_SECOND for w in lower):
-        return "none"
-    if len(lower) == 1 and lower[0] in _SPECIFIC_PRONOUNS:
-        return "named"
-    for w in words:
-        if w[0].isupper() and w.lower().strip(".") not in _GENERIC_CAPS and w.lower() not in _FIRST_SECOND:
-            return "named"
-    return "vague"
+    return source_kind(source) or "none"
 
 
 def parse_ann(path: Path) -> Tuple[List[Tuple[int, int, Optional[str]]], List[Tuple[int, int, str]]]:

@@ -36,6 +36,14 @@ on: our held-back sentences (``data/sentences.tsv``, groups
 labels on news, and the 200 CNC sentences we relabelled.  There both labels
 of the unattributed-causal flag are known, so its precision and recall are
 measured directly.
+
+``sources`` measures the span finders of the shipped tiers (the fast tier's
+tagger, the accurate tier's token head) on PolNeAR dev: precision, recall and
+F1 of Source and Cue spans, exact and overlap match, and the named-vs-vague
+accuracy of matched sources (:func:`rhetorix.training.spans.span_scores`).  The
+fast and fast-without-teacher attribution heads are measured with their
+probabilities made to agree with the shipped tagger's sources
+(:func:`rhetorix.tiers.base.agree`), as the fast tier scores.
 """
 
 from __future__ import annotations
@@ -59,7 +67,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from ..bundle import bundle_path, load_bundle
 from ..cues.lexicon import Lexicon
-from ..tiers.base import ATTRIBUTION_LABELS, Model
+from ..cues.sources import source_kind
+from ..tiers.base import ATTRIBUTION_LABELS, Model, agree
 from ..tiers.cascade import BAND, CascadeModel, unsure
 from ..tiers.fast import FastModel
 from . import corpora as C
@@ -79,6 +88,8 @@ from .fit import (
     sample_weight,
     tfidf_features,
 )
+from .spans import span_scores
+from .teacher_data import read_polnear_spans
 
 __all__ = ["evaluate", "merge_results", "write_outputs", "metrics_table", "write_model_card_metrics",
            "attribution_metrics", "teacher_cv_path", "SYSTEMS", "TASKS"]
@@ -314,6 +325,10 @@ def _eval_attribution(run: _Run) -> Dict[str, object]:
         "n": len(dev),
         "labels": {str(k): int(v) for k, v in zip(labs, counts)},
     }
+    # the fast tier's heads agree with its sources (tiers.base.agree); the sources come from the
+    # shipped tagger, trained on PolNeAR train only
+    shipped = FastModel(load_bundle(bundle_path("fast")))
+    f = shipped.predict(dev.texts)
     # the cascade's attribution routes on the shipped fast tier (below), not on a retrained one
     for name, make in ((k, v) for k, v in run.makers().items() if k in run.systems):
         t0 = time.time()
@@ -321,6 +336,9 @@ def _eval_attribution(run: _Run) -> Dict[str, object]:
         _, model = fit_attribution(make, data, run.cfg, sample_weight(data, run.cfg), False)
         classes = [str(c) for c in model.clf.classes_]
         proba = model.predict_proba(dev.texts)
+        if name in ("fast", "fast_gold") and f.sources is not None:
+            order = [classes.index(c) for c in ATTRIBUTION_LABELS]
+            proba, classes = agree(proba[:, order], f.sources), list(ATTRIBUTION_LABELS)
         out[name] = _with_ece(y, proba, classes)
         log(f"  attribution {name}: {out[name]['attributed_f1']} / {out[name]['named_vs_vague_accuracy']} "
             f"({time.time() - t0:.0f}s)", run.verbose)
@@ -331,8 +349,6 @@ def _eval_attribution(run: _Run) -> Dict[str, object]:
         if "cascade" in run.systems:
             # routed on the opinion and causal heads: the shipped cascade (the shipped fast
             # tier never saw PolNeAR dev either)
-            shipped = FastModel(load_bundle(bundle_path("fast")))
-            f = shipped.predict(dev.texts)
             routed = unsure(f.opinion, f.causal, shipped.thresholds, BAND)
             out["cascade"] = _with_ece(y, np.where(routed[:, None], acc.attribution, f.attribution),
                                        ATTRIBUTION_LABELS)
@@ -405,8 +421,35 @@ def _eval_ours(run: _Run) -> Dict[str, object]:
     return out
 
 
+# ------------------------------------------------------------ source spans
+def _eval_sources(run: _Run) -> Dict[str, object]:
+    """Source and cue spans of the shipped tiers on PolNeAR dev (:func:`rhetorix.training.spans.span_scores`)."""
+    dev = read_polnear_spans(run.root, "dev")
+    texts = [e.text for e in dev]
+    out: Dict[str, object] = {
+        "data": "PolNeAR dev: Source and Cue spans of the first annotator per article (the fast tier's "
+                "tagger is trained on PolNeAR train, the accurate tier's token head on PolNeAR train)",
+        "n": len(dev),
+    }
+    for name, model in _shipped_models(run).items():  # the shipped span finders, whatever `systems` says
+        if name == "cascade":
+            continue
+        t0 = time.time()
+        found = model.spans(texts)
+        pred = [[(s.start, s.end, s.kind, source_kind(t[s.start:s.end]) if s.kind == "SRC" else None) for s in sp]
+                for sp, t in zip(found, texts)]
+        res = span_scores(pred, [e.spans for e in dev], texts)
+        out[name] = {k: ({m: {q: _r(x) for q, x in v.items()} if isinstance(v, dict) else v for m, v in d.items()}
+                         if isinstance(d, dict) else (_r(d) if isinstance(d, float) else d)) for k, d in res.items()}
+        log(f"  sources {name}: source F1 exact {res['source']['exact']['f1']:.3f} overlap "
+            f"{res['source']['overlap']['f1']:.3f}, cue F1 overlap {res['cue']['overlap']['f1']:.3f}, named vs "
+            f"vague {res['source_kind_accuracy']:.3f} ({time.time() - t0:.0f}s)", run.verbose)
+    return out
+
+
 # ------------------------------------------------------------------- driver
-_RUNNERS = {"opinion": _eval_opinion, "causal": _eval_causal, "attribution": _eval_attribution, "ours": _eval_ours}
+_RUNNERS = {"opinion": _eval_opinion, "causal": _eval_causal, "attribution": _eval_attribution, "ours": _eval_ours,
+            "sources": _eval_sources}
 TASKS = tuple(_RUNNERS)
 
 
@@ -431,7 +474,7 @@ def evaluate(
         Model card whose metrics table (between ``<!-- metrics:start -->`` and
         ``<!-- metrics:end -->``) is replaced.
     tasks : sequence of str
-        Which evaluations to run: ``opinion``, ``causal``, ``attribution``, ``ours``.
+        Which evaluations to run: ``opinion``, ``causal``, ``attribution``, ``ours``, ``sources``.
     plots_dir : path, optional
         Folder for reliability diagrams (``reliability_<task>.png``; needs matplotlib).
     systems : sequence of str
@@ -541,6 +584,18 @@ def metrics_table(results: Dict[str, object]) -> str:
                 rows.append(f"| {label} ({n}) | {what} | " + " | ".join(vals) + " |")
             rows.append(f"| {label} ({n}) | opinion macro-F1 | "
                         + " | ".join(f"{ours[m][set_name]['opinion_macro_f1']:.3f}" for m in models) + " |")
+    src = results.get("sources")
+    if isinstance(src, dict):
+        models = [m for m in ("fast", "accurate") if m in src]
+        rows += ["", f"Source and cue spans on PolNeAR dev ({src['n']:,} sentences), F1 (precision / recall):", "",
+                 "| span | match | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+        for kind in ("source", "cue"):
+            for match in ("overlap", "exact"):
+                vals = [src[m][kind][match] for m in models]
+                rows.append(f"| {kind} | {match} | " + " | ".join(
+                    f"{v['f1']:.3f} ({v['precision']:.2f} / {v['recall']:.2f})" for v in vals) + " |")
+        rows.append("| matched sources | named vs vague accuracy | "
+                    + " | ".join(f"{src[m]['source_kind_accuracy']:.3f}" for m in models) + " |")
     return "\n".join(rows)
 
 

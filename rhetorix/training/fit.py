@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import os
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -39,6 +40,7 @@ from ..bundle import LinearHead, probabilities, save_bundle
 from ..cues.lexicon import Lexicon
 from ..features.transformers import SentenceFeaturizer
 from . import corpora as C
+from .spans import tagger_manifest, train_tagger
 
 __all__ = [
     "TrainConfig", "TrainingData", "TextModel", "CachedFeatures", "train_bundle", "best_threshold",
@@ -578,7 +580,12 @@ def train_bundle(
                 "semeval2020-ptc": "research use (teacher labels)"} if dist else {}),
         },
     }
-    path = save_bundle(out, heads, lexicon, manifest)
+    log("sources: the span tagger on PolNeAR train", verbose)
+    manifest.update(tagger_manifest())
+    with tempfile.TemporaryDirectory() as tmp:
+        tagger_file = Path(tmp) / "tagger.npz"
+        train_tagger(root, lexicon).save(tagger_file)
+        path = save_bundle(out, heads, lexicon, manifest, files={"tagger.npz": tagger_file})
     log(f"saved bundle to {path}", verbose)
     return path
 

@@ -129,7 +129,7 @@ def _map_span(pos: np.ndarray, a: int, b: int) -> Optional[Tuple[int, int]]:
     return int(pos[a + inside[0]]), int(pos[a + inside[-1]]) + 1
 
 
-def read_polnear_spans(root: Path, split: str = "train", check: bool = True) -> List[Example]:
+def read_polnear_spans(root: Path, split: str = "train", check: bool = True, annotator: int = 0) -> List[Example]:
     """PolNeAR sentences with attribution labels and Source/Cue spans.
 
     Sentences and labels are those of
@@ -145,7 +145,12 @@ def read_polnear_spans(root: Path, split: str = "train", check: bool = True) -> 
     split : {"train", "dev"}
     check : bool, default=True
         Verify that the sentences, labels and groups equal those of
-        :func:`~rhetorix.training.corpora.read_polnear`.
+        :func:`~rhetorix.training.corpora.read_polnear` (for ``annotator=0``).
+    annotator : int, default=0
+        Which annotator of each article, in sorted order: 0 is the one
+        :func:`~rhetorix.training.corpora.read_polnear` reads; with 1 or more,
+        only the articles that many people annotated are read (to measure how
+        far annotators agree).
 
     Raises
     ------
@@ -154,9 +159,10 @@ def read_polnear_spans(root: Path, split: str = "train", check: bool = True) -> 
     """
     base = Path(root) / "polnear" / split
     text_dir, ann_dir = base / "text", base / "attributions"
-    first_ann: Dict[str, Path] = {}
+    by_article: Dict[str, List[Path]] = {}
     for ann in sorted(ann_dir.glob("*.ann")):
-        first_ann.setdefault(ann.stem.rsplit("_", 1)[0], ann)
+        by_article.setdefault(ann.stem.rsplit("_", 1)[0], []).append(ann)
+    first_ann = {stem: anns[annotator] for stem, anns in by_article.items() if len(anns) > annotator}
     rank = {"none": 0, "vague": 1, "named": 2}
     out: List[Example] = []
     for stem, ann in sorted(first_ann.items()):
@@ -185,7 +191,7 @@ def read_polnear_spans(root: Path, split: str = "train", check: bool = True) -> 
                         spans.add((m[0], m[1], kind))
             out.append(Example(norm, f"polnear-{split}", stem, f"{stem}#{k}", attribution=label,
                                spans=tuple(sorted(spans))))
-    if check:
+    if check and annotator == 0:
         ref = C.read_polnear(root, split)
         mine = [(e.text, e.attribution, e.group) for e in out]
         if mine != [(r.text, r.label, r.group) for r in ref]:

@@ -205,7 +205,23 @@ def test_every_sentence_is_marked_with_its_scores_and_flags(example_doc):
         assert [tuple(c) for c in json.loads(a["data-cues"])] == [
             (c.kind.replace("_", " "), c.text) for c in s.cues
         ]
+        assert [tuple(r) for r in json.loads(a["data-sources"])] == [
+            (src.text, src.kind, src.cue.text if src.cue else "", src.refers_to.text if src.refers_to else "")
+            for src in s.sources
+        ]
         assert "opinion" in a["title"]
+        assert all(src.text in a["title"] for src in s.sources)
+    assert any(s.sources for s in example_doc.sentences)  # the example article names its sources
+
+
+def test_the_side_panel_names_the_source_and_its_verb(scorer):
+    doc = scorer.score_document("Ines Varga said the port would reopen. The closure hurt fishermen, she added.")
+    tree = parse(doc.to_html())
+    spans = [a for t, a in tree.tags if t == "span" and a.get("id", "").startswith("s-")]
+    assert json.loads(spans[1]["data-sources"]) == [["she", "named", "added", "Ines Varga"]]
+    assert "\u201cshe = Ines Varga\u201d (named), added" in spans[1]["title"]
+    script = doc.to_html()
+    assert "Who says so:" in script and "d.sources" in script  # the panel script lists them
 
 
 def test_summary_lists_every_unattributed_causal_claim_with_a_link(example_doc):

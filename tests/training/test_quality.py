@@ -29,7 +29,7 @@ RERUN_SYSTEMS = ("fast_gold", "tfidf_lr", "textblob", "accurate")
 def results(corpora_root, tmp_path_factory):
     plots = tmp_path_factory.mktemp("plots")
     res = evaluate(corpora=corpora_root, verbose=False, plots_dir=plots,
-                   tasks=("opinion", "attribution", "ours"), systems=RERUN_SYSTEMS)
+                   tasks=("opinion", "attribution", "ours", "sources"), systems=RERUN_SYSTEMS)
     res["plots"] = sorted(p.name for p in plots.glob("*.png"))
     return res
 
@@ -59,6 +59,8 @@ def test_shipped_metrics_are_reproduced(results, shipped):
     for model in ("fast", "accurate", "cascade"):
         for name, got in results["ours"][model].items():
             assert got == shipped["ours"][model][name], (model, name)
+    for tier in ("fast", "accurate"):  # the shipped span finders: no retraining, so the same numbers
+        assert results["sources"][tier] == shipped["sources"][tier], tier
     assert checked >= 12
 
 
@@ -69,6 +71,7 @@ def test_metrics_file_covers_every_system_and_task(shipped):
                 continue
             assert "skipped" not in shipped[task][system], (task, system, shipped[task][system])
     assert set(shipped["ours"]) >= {"fast", "accurate", "cascade"}
+    assert set(shipped["sources"]) >= {"fast", "accurate"}
 
 
 def test_the_accurate_tier_is_well_ahead_of_the_baselines(results):

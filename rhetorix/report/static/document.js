@@ -24,6 +24,15 @@
     add(dl, 'dt', 'Attribution');
     add(dl, 'dd', d.att + ' (named ' + pct(d.named) + ', vague ' + pct(d.vague) + ', none ' + pct(d.none) + ')');
     add(dl, 'dt', 'Unattributed causal'); add(dl, 'dd', pct(d.un));
+    var sources = JSON.parse(d.sources || '[]');
+    if (sources.length) {
+      add(panel, 'p', 'Who says so:');
+      var sl = add(panel, 'ul', '');
+      sources.forEach(function (r) {
+        add(sl, 'li', '\u201c' + r[0] + '\u201d' + (r[3] ? ' (= ' + r[3] + ')' : '') + ', ' + r[1] +
+            ' source' + (r[2] ? ', verb \u201c' + r[2] + '\u201d' : ''));
+      });
+    }
     var cues = JSON.parse(d.cues || '[]');
     if (!cues.length) { add(panel, 'p', 'No cues in this sentence.'); return; }
     add(panel, 'p', 'Why (cues):');

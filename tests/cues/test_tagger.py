@@ -1,0 +1,141 @@
+"""The span tagger's pieces: token offsets, features, decoding, weights on disk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rhetorix.cues.cue import Cue
+from rhetorix.cues.sources import source_kind
+from rhetorix.cues.tagger import (
+    N_TEMPLATES,
+    TAG_KINDS,
+    SpanTagger,
+    attach,
+    lexicon_kinds,
+    spans_from_kinds,
+    token_extents,
+    token_features,
+)
+from rhetorix.text.tokens import TokenBatch, tokenize_spans
+
+TEXTS = [
+    "Dana Cole, chief economist at Redfield Capital, said prices would rise.",
+    "",
+    "  \u00a0Odd\u2028spacing \u2014 and caf\u00e9s\u2019 prices!  ",
+    "One.",
+]
+
+
+@pytest.mark.parametrize("texts", [[], [""], ["Hi"], ["", "A b"], ["x"] * 5])
+def test_tiny_batches_are_featurised(texts):
+    batch = TokenBatch.split(texts)
+    n = len(batch.flat)
+    idx = token_features(batch, np.zeros(n, dtype=np.int64), 2**8)
+    assert idx.shape == (n, N_TEMPLATES)
+    tagger = SpanTagger(np.zeros((2**8, 3)), np.array([1.0, 0, 0]), np.zeros((2**8, 3)), np.array([1.0, 0, 0]))
+    assert tagger.spans(batch, [[] for _ in texts]) == [[] for _ in texts]
+
+
+def test_token_extents_match_the_tokenizer():
+    batch = TokenBatch.split(TEXTS)
+    starts, ends = token_extents(batch)
+    expected = [span for text in TEXTS for span in tokenize_spans(text)]
+    assert list(zip(starts.tolist(), ends.tolist())) == expected
+    flat = [text[a:b] for text in TEXTS for a, b in tokenize_spans(text)]
+    assert flat == batch.flat
+
+
+def test_features_are_deterministic_in_range_and_local_to_a_text():
+    batch = TokenBatch.split(TEXTS)
+    kinds = np.zeros(len(batch.flat), dtype=np.int64)
+    idx = token_features(batch, kinds, 2**10)
+    assert idx.shape == (len(batch.flat), N_TEMPLATES)
+    assert idx.min() >= 0 and idx.max() < 2**10
+    assert np.array_equal(idx, token_features(batch, kinds, 2**10))
+    # a text's features do not depend on its neighbours in the batch
+    alone = token_features(TokenBatch.split(TEXTS[:1]), kinds[:len(tokenize_spans(TEXTS[0]))], 2**10)
+    assert np.array_equal(alone, idx[:len(alone)])
+
+
+def test_lexicon_kinds_mark_the_tokens_a_cue_covers_with_document_offsets():
+    text = "Officials said the dam failed."
+    batch = TokenBatch.split([text])
+    starts, _ = token_extents(batch)
+    cue = Cue("attribution_cue", 100 + 10, 100 + 14, "said")  # the sentence starts at 100 in a document
+    kinds = lexicon_kinds([[cue]], batch, starts, [100])
+    assert kinds.tolist() == [0, 6, 0, 0, 0, 0]  # 1 + LEXICON_KINDS.index("attribution_cue")
+
+
+def test_spans_fill_one_token_gaps_and_trim_the_edges_of_sources():
+    toks = ["Lena", "Fox", ",", "an", "economist", ",", "said", "so", "."]
+    kinds = [1, 1, 1, 0, 1, 1, 2, 0, 0]
+    starts = np.arange(len(toks)) * 10
+    ends = starts + 5
+    probs = np.full((len(toks), 3), 1 / 3)
+    spans = spans_from_kinds(kinds, probs, starts, ends, toks)
+    assert [(s.kind, s.first_token, s.last_token) for s in spans] == [("SRC", 0, 4), ("CUE", 6, 6)]
+    assert (spans[0].start, spans[0].end) == (0, 45)
+    spans = spans_from_kinds(kinds, probs, starts, ends, toks, fill_gaps=False)
+    assert [(s.kind, s.first_token, s.last_token) for s in spans] == [("SRC", 0, 1), ("SRC", 4, 4), ("CUE", 6, 6)]
+    # a cue may be punctuation (a colon introducing a quote)
+    assert [s.kind for s in spans_from_kinds([2], probs[:1], starts[:1], ends[:1], [":"])] == ["CUE"]
+
+
+@pytest.mark.parametrize("toks, kinds, kept", [
+    (["Okafor", ",", "meanwhile", ",", "says"], [1, 1, 1, 1, 2], (0, 0)),
+    (["Marsh", "in", "July", "criticized"], [1, 1, 1, 2], (0, 0)),
+    (["According", "to", "recent", "reports"], [2, 1, 1, 1], (2, 3)),
+    (["officials", "on", "Friday", "said"], [1, 1, 1, 2], (0, 0)),
+    (["the", "Bank", "of", "England"], [1, 1, 1, 1], (0, 3)),
+])
+def test_sources_lose_adverbs_time_phrases_and_leading_prepositions(toks, kinds, kept):
+    probs = np.full((len(toks), 3), 1 / 3)
+    [src] = [s for s in spans_from_kinds(kinds, probs, np.arange(len(toks)), np.arange(len(toks)) + 1, toks)
+             if s.kind == "SRC"]
+    assert (src.first_token, src.last_token) == kept
+
+
+def test_each_source_attaches_to_the_nearest_cue():
+    toks = ["Ann", "said", "that", "Bo", "thinks", "so"]
+    probs = np.full((len(toks), 3), 1 / 3)
+    spans = spans_from_kinds([1, 2, 0, 1, 2, 0], probs, np.arange(6), np.arange(6) + 1, toks)
+    pairs = [(s.first_token, c.first_token) for s, c in attach(spans)]
+    assert pairs == [(0, 1), (3, 4)]
+    lone = spans_from_kinds([1, 0, 0], probs[:3], np.arange(3), np.arange(3) + 1, toks[:3])
+    assert attach(lone)[0][1] is None
+
+
+def test_weights_round_trip_and_bad_shapes_are_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    batch = TokenBatch.split(TEXTS)
+    kinds = np.zeros(len(batch.flat), dtype=np.int64)
+    for tagger in (SpanTagger(rng.normal(size=(2**8, 3)), np.zeros(3)),
+                   SpanTagger(rng.normal(size=(2**8, 3)), np.ones(3), rng.normal(size=(2**8, 3)), np.zeros(3))):
+        tagger.save(tmp_path / "tagger.npz")
+        again = SpanTagger.load(tmp_path / "tagger.npz")
+        assert np.array_equal(again.coef, tagger.coef.astype(np.float16).astype(np.float32))  # stored as float16
+        assert (again.coef2 is None) == (tagger.coef2 is None)
+        p = again.token_proba(batch, kinds)
+        assert np.allclose(p, tagger.token_proba(batch, kinds), atol=1e-2) and np.allclose(p.sum(axis=1), 1)
+    with pytest.raises(ValueError, match="one shape"):
+        SpanTagger(np.zeros((2**8, 3)), np.zeros(3), np.zeros((2**9, 3)), np.zeros(3))
+    for coef in (np.zeros((100, 3)), np.zeros((2**8, 2)), np.zeros(2**8)):
+        with pytest.raises(ValueError, match="tagger weights"):
+            SpanTagger(coef, np.zeros(3))
+    assert TAG_KINDS == ("O", "SRC", "CUE")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Dana Cole, chief economist at Redfield Capital", "named"),
+    ("she", "named"),
+    ("the Budget Office", "named"),
+    ("many experts", "vague"),
+    ("Officials", "vague"),
+    ("new customs data", "vague"),
+    ("they", "vague"),
+    ("we", None),
+    ("I", None),
+])
+def test_source_kind(text, kind):
+    assert source_kind(text) == kind
