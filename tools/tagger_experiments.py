@@ -3,9 +3,9 @@
 A fifth of the PolNeAR train articles (drawn with seed 0) is held out; every
 setting is fitted on the rest and scored there (span F1, exact and overlap,
 as ``rhetorix evaluate --task sources``).  PolNeAR dev is never read.  The
-results are in docs/experiments.md (S1-S6; S6 needs models/teacher_spans.npz).
+results are in docs/experiments.md (SP1-SP6; SP6 needs models/teacher_spans.npz).
 
-    python tools/tagger_experiments.py [--corpora PATH] [--only S5,S6]
+    python tools/tagger_experiments.py [--corpora PATH] [--only SP5,SP6]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from rhetorix.training.teacher_data import read_polnear_spans
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpora")
-    ap.add_argument("--only", help="comma-separated run names to run, e.g. S5,S6")
+    ap.add_argument("--only", help="comma-separated run names to run, e.g. SP5,SP6")
     args = ap.parse_args()
     root = C.find_corpora(args.corpora)
     lexicon = load_bundle().lexicon
@@ -49,10 +49,10 @@ def main() -> None:
     pool = []
     if teacher_spans_path().is_file():  # the accurate tier's spans on pool sentences, minus the held-out articles
         pool = [(t, sp, g) for t, sp, g in zip(*teacher_span_rows(root)) if not any(h in g for h in held)]
-    runs = [("S1 one stage", 1.0, False, []), ("S2 one stage", 0.3, False, []), ("S3 one stage", 3.0, False, []),
-            ("S4 two stages", 0.3, True, []), ("S5 two stages + our spans", 0.3, True, own)]
+    runs = [("SP1 one stage", 1.0, False, []), ("SP2 one stage", 0.3, False, []), ("SP3 one stage", 3.0, False, []),
+            ("SP4 two stages", 0.3, True, []), ("SP5 two stages + our spans", 0.3, True, own)]
     if pool:
-        runs.append((f"S6 two stages + our spans + the teacher's spans on {len(pool):,} pool sentences", 0.3, True,
+        runs.append((f"SP6 two stages + our spans + the teacher's spans on {len(pool):,} pool sentences", 0.3, True,
                      own + pool))
     only = args.only.split(",") if args.only else None
     for name, C_reg, stacked, extra in runs:

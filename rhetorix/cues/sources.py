@@ -203,10 +203,12 @@ def _is_punct(token: str) -> bool:
 
 
 def trim_source(tokens: Sequence[str], first: int, last: int) -> Tuple[int, int]:
-    """Token range of a source without punctuation, discourse adverbs and time phrases at its edges.
+    """Token range of a source without punctuation, discourse adverbs and time phrases at its edges,
+    and with any name it cuts completed.
 
-    A tagger may run a source on into "Okafor, meanwhile," or "Marsh in July";
-    the reader needs "Okafor" and "Marsh".  Returns ``(first, last)``
+    A tagger may run a source on into "Okafor, meanwhile," or "Marsh in July",
+    or stop inside a name ("the World" of "the World Bank"); the reader needs
+    "Okafor", "Marsh" and "the World Bank".  Returns ``(first, last)``
     (``first > last`` when nothing is left).
     """
     a, b = first, last
@@ -214,4 +216,9 @@ def trim_source(tokens: Sequence[str], first: int, last: int) -> Tuple[int, int]
         a += 1
     while b >= a and (_is_punct(tokens[b]) or straight(tokens[b]).lower() in _TAIL_TRIM or tokens[b].isdigit()):
         b -= 1
+    if a <= b:  # a source never cuts a name in two: "the World | Bank" -> "the World Bank"
+        while b + 1 < len(tokens) and is_name_token(tokens[b]) and is_name_token(tokens[b + 1]):
+            b += 1
+        while a > 0 and is_name_token(tokens[a]) and is_name_token(tokens[a - 1]):
+            a -= 1
     return a, b

@@ -88,6 +88,8 @@ def test_spans_fill_one_token_gaps_and_trim_the_edges_of_sources():
     (["According", "to", "recent", "reports"], [2, 1, 1, 1], (2, 3)),
     (["officials", "on", "Friday", "said"], [1, 1, 1, 2], (0, 0)),
     (["the", "Bank", "of", "England"], [1, 1, 1, 1], (0, 3)),
+    (["According", "to", "the", "World", "Bank", ","], [2, 2, 1, 1, 0, 0], (2, 4)),  # a name is not cut
+    (["Analysts", "at", "Rook", "Hill", "Bank", "estimate"], [1, 1, 0, 1, 0, 2], (0, 4)),
 ])
 def test_sources_lose_adverbs_time_phrases_and_leading_prepositions(toks, kinds, kept):
     probs = np.full((len(toks), 3), 1 / 3)
