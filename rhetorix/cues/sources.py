@@ -15,8 +15,10 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from importlib import resources
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..text.tokens import straight
 
@@ -160,17 +162,46 @@ _GENERIC_CAPS = frozenset(
     analyst sources source critics critic observers observer people reports report media diplomats
     insiders aides aide advisers advisors one it they them this that these those both all""".split()
 )
+# more groups the guide calls vague ("traders say", "residents said"); not in the rule that
+# labelled PolNeAR for training (``extended=False``), so those labels stay as they were
+_GENERIC_MORE = frozenset(
+    """traders trader economists economist investors investor residents resident witnesses witness
+    scientists scientist researchers researcher doctors doctor farmers farmer protesters protester
+    activists activist lawmakers lawmaker authorities police campaigners campaigner workers worker
+    employees employee voters voter users user commentators commentator journalists journalist
+    everyone everybody someone somebody anyone nobody not no""".split()
+)
 _WORD = re.compile(r"[A-Za-z][\w'\u2019.-]*")
 
 
-def source_kind(source: str) -> Optional[str]:
+@functools.lru_cache(maxsize=1)
+def common_words() -> FrozenSet[str]:
+    """Words news prints in lower case (``rhetorix/text/resources/common_words.txt``, made by
+    tools/common_words.py from the distillation pool)."""
+    text = resources.files("rhetorix.text.resources").joinpath("common_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
+_DEMONYM_ENDINGS = ("an", "ese", "ish", "i", "ch")
+
+
+def source_kind(source: str, extended: bool = True, sentence_initial: bool = False) -> Optional[str]:
     """``named``, ``vague`` or None (the writer's own voice) for the text of a source span.
 
     * first or second person only ("I", "we", "you") -> None;
     * he/she (a specific individual, named nearby) -> ``named``;
-    * any capitalised word that is not a generic noun ("Officials", "Experts")
+    * a capitalised word that is not a generic noun ("Officials", "Experts")
       -> ``named`` (a person or organisation a reader can check);
     * otherwise ("officials", "they", "a senior aide", "many experts") -> ``vague``.
+
+    With `extended` (the default), a capitalised word does not make a source
+    named when it is one more generic group ("Traders", "Residents"), when it
+    opens the sentence (`sentence_initial`) and is common in lower case
+    ("Currency traders", "Western diplomats", but "Merkel"), when it is a
+    nationality before a lower-case noun ("Some African economists"), or when
+    it follows "in" ("Economists in Budapest": a place, not who says so).
+    ``extended=False`` is the rule that made PolNeAR's training labels
+    (:func:`rhetorix.training.corpora.polnear_source_type`).
     """
     words = _WORD.findall(source)
     lower = [w.lower() for w in words]
@@ -178,9 +209,17 @@ def source_kind(source: str) -> Optional[str]:
         return None
     if len(lower) == 1 and lower[0] in _SPECIFIC_PRONOUNS:
         return "named"
-    for w in words:
-        if w[0].isupper() and w.lower().strip(".") not in _GENERIC_CAPS and w.lower() not in _FIRST_SECOND:
-            return "named"
+    first_word = bool(sentence_initial)
+    for k, w in enumerate(words):
+        key = w.lower().strip(".")
+        opens = first_word and k == 0
+        if not w[0].isupper() or key in _GENERIC_CAPS or w.lower() in _FIRST_SECOND:
+            continue
+        if extended and (key in _GENERIC_MORE or (opens and key in common_words()) or (
+                key.endswith(_DEMONYM_ENDINGS) and k + 1 < len(words) and words[k + 1][0].islower())
+                or (k > 0 and lower[k - 1] == "in")):  # "officials in Brussels": a place, not who
+            continue
+        return "named"
     return "vague"
 
 

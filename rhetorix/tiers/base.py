@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Protocol, Sequence
 
@@ -10,6 +11,8 @@ import numpy as np
 from ..cues.cue import Cue, Source, cue_order, make_cue
 from ..cues.sources import source_kind
 from ..cues.tagger import TaggedSpan, attach
+
+_LETTER = re.compile(r"\w")
 
 __all__ = ["ATTRIBUTION_LABELS", "Predictions", "Model", "make_sources", "with_sources", "agree"]
 
@@ -51,7 +54,8 @@ def make_sources(texts: Sequence[str], offsets: Sequence[int],
     for text, o, found in zip(texts, offsets, spans):
         row = []
         for src, cue in attach(found):
-            kind = source_kind(text[src.start:src.end])
+            # a word capitalised only because it opens the sentence is weak evidence of a name
+            kind = source_kind(text[src.start:src.end], sentence_initial=not _LETTER.search(text[:src.start]))
             if kind is None:
                 continue
             c = make_cue("attribution_cue", cue.start + o, cue.end + o, text[cue.start:cue.end]) if cue else None

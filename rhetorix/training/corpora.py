@@ -184,12 +184,13 @@ def polnear_source_type(source: Optional[str]) -> str:
     """Map a PolNeAR source span to ``named``, ``vague`` or ``none`` (the documented rule).
 
     * no source span (e.g. "it is believed") -> ``vague``;
-    * otherwise :func:`rhetorix.cues.sources.source_kind`, with first or second
+    * otherwise :func:`rhetorix.cues.sources.source_kind` as it was when the
+      training labels were made (``extended=False``), with first or second
       person only ("I", "we", "you") -> ``none`` (the writer's own voice).
     """
     if source is None or not source.strip():
         return "vague"
-    return source_kind(source) or "none"
+    return source_kind(source, extended=False) or "none"
 
 
 def parse_ann(path: Path) -> Tuple[List[Tuple[int, int, Optional[str]]], List[Tuple[int, int, str]]]:

@@ -138,6 +138,27 @@ def test_weights_round_trip_and_bad_shapes_are_refused(tmp_path):
     ("they", "vague"),
     ("we", None),
     ("I", None),
+    ("Traders", "vague"),
+    ("Not everyone", "vague"),
+    ("Reuters", "named"),
 ])
 def test_source_kind(text, kind):
     assert source_kind(text) == kind
+
+
+@pytest.mark.parametrize("text, initial, kind", [
+    ("Currency traders", True, "vague"),
+    ("Merkel", True, "named"),
+    ("Western diplomats", True, "vague"),
+    ("Some African economists", False, "vague"),
+    ("the European Commission", False, "named"),
+    ("Economists in Budapest", True, "vague"),
+    ("Officials at the Finance Ministry", True, "named"),
+])
+def test_source_kind_discounts_capitals_that_name_no_one(text, initial, kind):
+    assert source_kind(text, sentence_initial=initial) == kind
+
+
+def test_the_rule_that_labelled_polnear_is_kept():
+    assert source_kind("Traders", extended=False) == "named"  # as PolNeAR's training labels have it
+    assert source_kind("Officials", extended=False) == "vague"
