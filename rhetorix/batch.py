@@ -60,9 +60,9 @@ def _chunks(records: Iterable[Record]) -> Iterator[List[Record]]:
 
 # ------------------------------------------------------------------ scoring
 @functools.lru_cache(maxsize=8)
-def worker_scorer(model: Optional[str], lexicon_dir: Optional[str]) -> Scorer:
+def worker_scorer(model: Optional[str], lexicon_dir: Optional[str], sources: bool = True) -> Scorer:
     """:func:`rhetorix.load` for these options, once per process (so once per worker)."""
-    return load(model, lexicon_dir=lexicon_dir)
+    return load(model, lexicon_dir=lexicon_dir, sources=sources)
 
 
 def _rows(scorer, rid: str, text: str, level: str) -> List[Dict[str, object]]:
@@ -77,12 +77,13 @@ def _score_chunk(
     level: str,
     model: Optional[str],
     lexicon_dir: Optional[str],
+    sources: bool = True,
 ) -> List[Tuple[Optional[List[Dict[str, object]]], Optional[str]]]:
     """Score ``(id, text)`` items (text None: skipped); per item ``(rows, error)``.
 
     Runs in worker processes, so it takes and returns plain data only.
     """
-    scorer = worker_scorer(model, lexicon_dir)
+    scorer = worker_scorer(model, lexicon_dir, sources)
     out: List[Tuple[Optional[List[Dict[str, object]]], Optional[str]]] = []
     for rid, text in items:
         if text is None:
@@ -137,6 +138,7 @@ def score_stream(
     jobs: int = 1,
     model: Optional[str] = None,
     lexicon_dir: Optional[str] = None,
+    sources: bool = True,
 ) -> Iterator[Dict[str, object]]:
     """Score ``(id, text)`` pairs lazily and yield output rows in input order.
 
@@ -154,6 +156,8 @@ def score_stream(
         Worker processes (joblib); each loads the model once.
     model, lexicon_dir : str, optional
         As for :func:`rhetorix.load`.
+    sources : bool, default=True
+        As for :func:`rhetorix.load`.
 
     Raises
     ------
@@ -169,7 +173,7 @@ def score_stream(
                 raise TypeError(f"item {i} (id {rid!r}): text is {type(text).__name__}, expected str")
             yield Record("<items>", i, str(rid), text)
 
-    func = _ChunkScorer(level, model, lexicon_dir)
+    func = _ChunkScorer(level, model, lexicon_dir, sources)
     for chunk, results in _scored_chunks(_chunks(records()), func, jobs, None):
         for rec, (rows, error) in zip(chunk, results):
             if error:
@@ -195,11 +199,11 @@ def _scored_chunks(
 class _ChunkScorer:
     """Picklable callable for workers: ``_score_chunk`` with the options bound."""
 
-    def __init__(self, level: str, model: Optional[str], lexicon_dir: Optional[str]):
-        self.level, self.model, self.lexicon_dir = level, model, lexicon_dir
+    def __init__(self, level: str, model: Optional[str], lexicon_dir: Optional[str], sources: bool = True):
+        self.level, self.model, self.lexicon_dir, self.sources = level, model, lexicon_dir, sources
 
     def __call__(self, items):
-        return _score_chunk(items, self.level, self.model, self.lexicon_dir)
+        return _score_chunk(items, self.level, self.model, self.lexicon_dir, self.sources)
 
 
 def _check_options(level: str, jobs: int) -> None:
@@ -276,6 +280,7 @@ def run_batch(
     encoding_errors: str = "strict",
     model: Optional[str] = None,
     lexicon_dir: Optional[str] = None,
+    sources: bool = True,
     dask_scheduler: Optional[str] = None,
     progress: Optional[bool] = None,
 ) -> BatchSummary:
@@ -299,6 +304,8 @@ def run_batch(
         See :func:`iter_records`.
     model, lexicon_dir : str, optional
         As for :func:`rhetorix.load`.
+    sources : bool, default=True
+        As for :func:`rhetorix.load` (False: no sources, the fast tier at full speed).
     dask_scheduler : str, optional
         Address of a dask.distributed scheduler to score on instead of local workers.
     progress : bool, optional
@@ -326,7 +333,9 @@ def run_batch(
     if input_format not in INPUT_FORMATS:
         raise BatchError(f"unknown input format {input_format!r}; expected one of {INPUT_FORMATS}")
     files = expand_inputs(inputs)  # once, and before anything is written: a missing input fails early
-    worker_scorer(model, lexicon_dir)  # and on a bad model, before any worker starts
+    if not sources:  # only then: resume states of runs with sources (the default) stay valid
+        options["sources"] = False
+    worker_scorer(model, lexicon_dir, sources)  # and on a bad model, before any worker starts
     state: Dict[str, object] = {"version": RESUME_VERSION, "options": options, "records": 0,
                                 "output_bytes": None, "errors_bytes": 0,
                                 "documents": 0, "sentences": 0, "rejected": 0, "bytes": 0}
@@ -360,7 +369,7 @@ def run_batch(
         for _ in range(int(state["records"])):
             if next(records, None) is None:
                 break
-        func = _ChunkScorer(level, model, lexicon_dir)
+        func = _ChunkScorer(level, model, lexicon_dir, sources)
         for chunk, results in _scored_chunks(_chunks(records), func, jobs, dask_scheduler):
             chunk_bytes = sum(rec.size for rec in chunk)
             done_bytes += chunk_bytes

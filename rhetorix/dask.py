@@ -35,13 +35,14 @@ def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def score_partition(df, text_column: str, model: Optional[str] = None, lexicon_dir: Optional[str] = None):
+def score_partition(df, text_column: str, model: Optional[str] = None, lexicon_dir: Optional[str] = None,
+                    sources: bool = True):
     """Score one pandas DataFrame: `df` with the summary columns added (a copy).
 
     Missing texts (None or NaN) get an empty summary (0 sentences); any other
     value that is not a ``str`` raises TypeError naming its row.
     """
-    scorer = worker_scorer(model, lexicon_dir)
+    scorer = worker_scorer(model, lexicon_dir, sources)
     rows = []
     for idx, text in zip(df.index, df[text_column]):
         if _is_missing(text):
@@ -57,7 +58,8 @@ def score_partition(df, text_column: str, model: Optional[str] = None, lexicon_d
     return out
 
 
-def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None, lexicon_dir: Optional[str] = None):
+def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None, lexicon_dir: Optional[str] = None,
+                    sources: bool = True):
     """Add the document summary of each row's text to a Dask DataFrame (lazily).
 
     Parameters
@@ -68,12 +70,15 @@ def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None,
         Column holding the text.
     model, lexicon_dir : str, optional
         As for :func:`rhetorix.load`; paths must be readable by the workers.
+    sources : bool, default=True
+        As for :func:`rhetorix.load`.
 
     Returns
     -------
     dask.dataframe.DataFrame
-        `ddf` with the columns ``sentences``, ``opinion_share``,
-        ``causal_claims`` and ``unattributed_causal_claims``; compute it as usual.
+        `ddf` with the columns of :data:`SUMMARY_DTYPES` (``sentences``,
+        ``words``, ``opinion_share``, the claim counts and the source counts);
+        compute it as usual.
 
     Raises
     ------
@@ -88,4 +93,4 @@ def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None,
     meta = ddf._meta.copy()
     for col in DOCUMENT_COLUMNS:
         meta[col] = meta.index.to_series().astype(SUMMARY_DTYPES[col]).iloc[:0]
-    return ddf.map_partitions(score_partition, text_column, model, lexicon_dir, meta=meta)
+    return ddf.map_partitions(score_partition, text_column, model, lexicon_dir, sources, meta=meta)

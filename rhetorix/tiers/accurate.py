@@ -75,6 +75,8 @@ class AccurateModel:
         Extra lexicon entries by kind (they show as cues; the scores do not use cues).
     threads : int, optional
         onnxruntime threads for one call (default: onnxruntime's choice, the cores of the machine).
+    sources : bool, default=True
+        Read sources from the token head (when the bundle has one).
 
     Raises
     ------
@@ -84,7 +86,7 @@ class AccurateModel:
         If the bundle is not an accurate one, or its graph lacks an output the manifest names.
     """
 
-    def __init__(self, bundle: Bundle, extra_cues=None, threads: Optional[int] = None):
+    def __init__(self, bundle: Bundle, extra_cues=None, threads: Optional[int] = None, sources: bool = True):
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -107,7 +109,7 @@ class AccurateModel:
             self.tags = list(cfg.get("tags", []))
             # columns of the token head for O, SRC and CUE (B- and I- summed); None: no token head
             self._tag_cols = None
-            if "tags" in self.outputs and self.tags:
+            if sources and "tags" in self.outputs and self.tags:
                 self._tag_cols = {
                     k: [j for j, tag in enumerate(self.tags) if (tag == "O") == (k == "O") and tag.endswith(k)]
                     for k in TAG_KINDS

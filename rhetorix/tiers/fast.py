@@ -30,6 +30,8 @@ class FastModel:
     extra_cues : mapping of str to list of str, optional
         Extra lexicon entries by kind, added to the bundle's lexicons.  They show
         as cues and count in the cue features.
+    sources : bool, default=True
+        Find sources with the bundle's tagger (when it has one).
 
     Raises
     ------
@@ -37,7 +39,8 @@ class FastModel:
         If the bundle's heads do not match this featurizer's width.
     """
 
-    def __init__(self, bundle: Bundle, extra_cues: Optional[Mapping[str, Iterable[str]]] = None):
+    def __init__(self, bundle: Bundle, extra_cues: Optional[Mapping[str, Iterable[str]]] = None,
+                 sources: bool = True):
         self.bundle = bundle
         self.lexicon: Lexicon = bundle.lexicon.extended(extra_cues) if extra_cues else bundle.lexicon
         feat = bundle.manifest.get("featurizer", {})
@@ -59,7 +62,7 @@ class FastModel:
         self._coef = np.vstack([h.coef for h in self._heads])
         self._cuts = np.cumsum([h.coef.shape[0] for h in self._heads])[:-1]
         self.tagger: Optional[SpanTagger] = None
-        if "tagger.npz" in bundle.manifest.get("files", {}):  # checksummed by load_bundle
+        if sources and "tagger.npz" in bundle.manifest.get("files", {}):  # checksummed by load_bundle
             try:
                 self.tagger = SpanTagger.load(bundle.path / "tagger.npz")
             except (OSError, KeyError, ValueError) as exc:

@@ -80,3 +80,30 @@ def test_a_pronoun_continues_the_named_source_of_the_sentence_before(tier):
     assert she.refers_to.text == "Ines Varga" == first.sources[0].text
     assert doc.to_dict()["sentences"][1]["sources"][0]["refers_to"]["text"] == "Ines Varga"
     assert doc.summary["named_sources"] == 2
+
+
+def test_sources_can_be_turned_off(tier, tmp_path):
+    sentence = NAMED[0][0]
+    off = rhetorix.load(tier.model.name.split(",")[0], sources=False)
+    assert off is not rhetorix.load(tier.model.name.split(",")[0])  # the shared default scorer is untouched
+    [r] = off.score_sentences([sentence])
+    [on] = tier.score_sentences([sentence])
+    assert r.sources == [] and on.sources
+    assert [c for c in r.cues if c.kind != "named_source"] == [c for c in on.cues if c.kind != "named_source"]
+    assert r.causal == on.causal and r.opinion == on.opinion
+
+
+def test_no_sources_on_the_command_line(tmp_path):
+    from rhetorix import cli
+
+    src = tmp_path / "a.txt"
+    src.write_text(NAMED[6][0], encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["batch", str(src), "-o", str(out), "--level", "sentence", "--no-sources", "-q"]) == 0
+    import json
+
+    [rec] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rec["sources"] == []
+    assert cli.main(["batch", str(src), "-o", str(tmp_path / "on.jsonl"), "--level", "sentence", "-q"]) == 0
+    [rec] = [json.loads(line) for line in (tmp_path / "on.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rec["sources"][0]["text"].startswith("Sam Rivera")
