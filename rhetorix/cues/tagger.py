@@ -2,7 +2,7 @@
 
 Every token of a sentence is tagged ``O``, ``SRC`` (part of a source: "Dana
 Cole, chief economist at Redfield Capital") or ``CUE`` (part of the
-attribution cue: "said", "according to", "believes") by one linear model over
+attribution cue: "said", "according to", "believes") by a linear model over
 hashed token features:
 
 * the token and its neighbours (two each side), lowercased; the pair of the
@@ -18,12 +18,15 @@ hashed token features:
   (appositions);
 * whether the token opens the sentence.
 
-The tokens of a whole batch are featurised at once with numpy (a feature is
-an index into the weight table), so tagging costs a few array operations per
-batch, not per sentence.  Consecutive tokens of one kind form a span, a single
-``O`` token between two tokens of one kind joins them, and punctuation is
-trimmed from a source's ends.  The model is trained on PolNeAR's Source and Cue
-spans (:mod:`rhetorix.training.spans`).
+A second linear model, stacked on the first, also reads what the first made of
+the neighbouring tokens (:func:`context_features`).  The tokens of a whole
+batch are featurised at once with numpy (a feature is an index into the weight
+table).  Then, in Python for the sentences with a tagged token, consecutive
+tokens of one kind form a span, a single ``O`` token between two tokens of one
+kind joins them, and a source's edges are trimmed
+(:func:`~rhetorix.cues.sources.trim_source`).  The tagger costs more than the
+rest of the fast tier (docs/experiments.md SP8).  It is trained on PolNeAR's
+Source and Cue spans and ours (:mod:`rhetorix.training.spans`).
 """
 
 from __future__ import annotations
