@@ -4,6 +4,8 @@ A fifth of the PolNeAR train articles (drawn with seed 0) is held out; every
 setting is fitted on the rest and scored there (span F1, exact and overlap,
 as ``rhetorix evaluate --task sources``).  PolNeAR dev is never read.  The
 results are in docs/experiments.md (SP1-SP6; SP6 needs models/teacher_spans.npz).
+With today's data/source_spans.txt and span decoding, the SP6 row is the log's SP7,
+the shipped tagger's recipe; SP1-SP5 were logged before SP7's changes.
 
     python tools/tagger_experiments.py [--corpora PATH] [--only SP5,SP6]
 """
