@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from rhetorix.cues.sources import source_kind
+from rhetorix.cues.sources import source_kind_in
 from rhetorix.training import corpora as C
 from rhetorix.training.spans import span_scores
 from rhetorix.training.teacher_data import read_polnear_spans
@@ -30,7 +30,7 @@ def main() -> None:
             for e in read_polnear_spans(root, split, annotator=k):
                 ref = first[e.uid]
                 articles.add(e.group)
-                pred.append([(a, b, kind, source_kind(e.text[a:b]) if kind == "SRC" else None)
+                pred.append([(a, b, kind, source_kind_in(e.text, a, b) if kind == "SRC" else None)
                              for a, b, kind in e.spans])
                 gold.append(ref.spans)
                 texts.append(ref.text)

@@ -19,13 +19,13 @@ import numpy as np
 
 from rhetorix.bundle import load_bundle
 from rhetorix.cues.finder import find_cues
-from rhetorix.cues.sources import source_kind
 from rhetorix.text.tokens import TokenBatch
 from rhetorix.training import corpora as C
 from rhetorix.training.spans import (
     OWN_SPAN_COPIES,
     fit_tagger,
     read_own_spans,
+    span_predictions,
     span_scores,
     teacher_span_rows,
     teacher_spans_path,
@@ -65,9 +65,7 @@ def main() -> None:
         tagger = fit_tagger([r[0] for r in rows], [r[1] for r in rows], lexicon,
                             [r[2] for r in rows] if stacked else None, C_reg=C_reg)
         found = tagger.spans(TokenBatch.split(texts), find_cues(texts, lexicon.automaton))
-        pred = [[(s.start, s.end, s.kind, source_kind(t[s.start:s.end]) if s.kind == "SRC" else None) for s in sp]
-                for sp, t in zip(found, texts)]
-        r = span_scores(pred, [e.spans for e in test], texts)
+        r = span_scores(span_predictions(found, texts), [e.spans for e in test], texts)
         print(f"{name}, C={C_reg}: source F1 exact {r['source']['exact']['f1']:.3f} overlap "
               f"{r['source']['overlap']['f1']:.3f}; cue F1 exact {r['cue']['exact']['f1']:.3f} overlap "
               f"{r['cue']['overlap']['f1']:.3f}; named vs vague {r['source_kind_accuracy']:.3f} "

@@ -22,7 +22,10 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..text.tokens import straight
 
-__all__ = ["CLAUSE_OPENERS", "NAME_JOINERS", "is_name_token", "named_source_runs", "source_kind", "trim_source"]
+__all__ = [
+    "CLAUSE_OPENERS", "NAME_JOINERS", "is_name_token", "named_source_runs", "source_kind", "source_kind_in",
+    "trim_source",
+]
 
 #: A clause opens after a token ending in one of these characters.
 CLAUSE_OPENERS = frozenset('.!?:;"\'\u201c\u2018(-\u2013\u2014')
@@ -221,6 +224,15 @@ def source_kind(source: str, extended: bool = True, sentence_initial: bool = Fal
             continue
         return "named"
     return "vague"
+
+
+_LETTER = re.compile(r"\w")
+
+
+def source_kind_in(sentence: str, start: int, end: int) -> Optional[str]:
+    """:func:`source_kind` of ``sentence[start:end]``, told whether the span opens the sentence
+    (nothing but spaces and punctuation before it)."""
+    return source_kind(sentence[start:end], sentence_initial=not _LETTER.search(sentence, 0, start))
 
 
 _TIME_WORDS = frozenset(

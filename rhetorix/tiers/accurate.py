@@ -76,7 +76,9 @@ class AccurateModel:
     threads : int, optional
         onnxruntime threads for one call (default: onnxruntime's choice, the cores of the machine).
     sources : bool, default=True
-        Read sources from the token head (when the bundle has one).
+        Read sources from the token head (when the bundle has one).  False
+        leaves them out and the attribution probabilities the head's own
+        (what the fast tier learns from).
 
     Raises
     ------
@@ -180,8 +182,7 @@ class AccurateModel:
             if n == 0 or len(z) == 0:
                 out.append([])
                 continue
-            z = np.exp(z - z.max(axis=1, keepdims=True))
-            p = z / z.sum(axis=1, keepdims=True)
+            p = _softmax(z)
             p3 = np.stack([p[:, self._tag_cols[k]].sum(axis=1) for k in TAG_KINDS], axis=1)
             # each word takes the tags of its first word piece (the one the head was trained on)
             st, en = starts[b:b + n], ends[b:b + n]
@@ -196,14 +197,9 @@ class AccurateModel:
             return [[] for _ in texts]
         return self._spans(texts, self._run(texts, tags=True)[1])
 
-    def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None,
-                sources: bool = True) -> Predictions:
-        """Calibrated probabilities, sources and lexicon cues of each text (see :class:`~rhetorix.tiers.base.Model`).
-
-        With ``sources=False`` the token head is not read: no sources, and the
-        attribution probabilities are the head's own (what the fast tier learns from).
-        """
-        z, token_tags = self._run(texts, tags=sources and self._tag_cols is not None)
+    def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:
+        """Calibrated probabilities, sources and lexicon cues of each text (see :class:`~rhetorix.tiers.base.Model`)."""
+        z, token_tags = self._run(texts, tags=self._tag_cols is not None)
         t = self.temperature
         attribution = _softmax(z["attribution"] / t["attribution"])[:, self._att_index]
         cues = find_cues(texts, self.lexicon.automaton, offsets)

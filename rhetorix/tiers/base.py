@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
 from ..cues.cue import Cue, Source, cue_order, make_cue
-from ..cues.sources import source_kind
+from ..cues.sources import source_kind_in
 from ..cues.tagger import TaggedSpan, attach
-
-_LETTER = re.compile(r"\w")
 
 __all__ = ["ATTRIBUTION_LABELS", "Predictions", "Model", "make_sources", "with_sources", "agree"]
 
@@ -48,14 +45,13 @@ def make_sources(texts: Sequence[str], offsets: Sequence[int],
     """:class:`Source` objects from a span finder's spans (offsets into each text itself).
 
     Each source takes the nearest cue span of its sentence; sources in the
-    writer's own voice ("I", "we") are dropped (:func:`source_kind` gives None).
+    writer's own voice ("I", "we") are dropped (:func:`~rhetorix.cues.sources.source_kind_in` gives None).
     """
     out: List[List[Source]] = []
     for text, o, found in zip(texts, offsets, spans):
         row = []
         for src, cue in attach(found):
-            # a word capitalised only because it opens the sentence is weak evidence of a name
-            kind = source_kind(text[src.start:src.end], sentence_initial=not _LETTER.search(text[:src.start]))
+            kind = source_kind_in(text, src.start, src.end)
             if kind is None:
                 continue
             c = make_cue("attribution_cue", cue.start + o, cue.end + o, text[cue.start:cue.end]) if cue else None

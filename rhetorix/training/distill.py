@@ -223,9 +223,9 @@ def teacher_probabilities(texts: Sequence[str], bundle: Path, threads: Optional[
     from ..bundle import load_bundle
     from ..tiers.accurate import AccurateModel
 
-    model = AccurateModel(load_bundle(bundle), threads=threads)
     # the heads' own probabilities: the student makes its attribution agree with its own sources
-    parts = [model.predict(list(texts[i:i + 4096]), sources=False) for i in range(0, len(texts), 4096)]
+    model = AccurateModel(load_bundle(bundle), threads=threads, sources=False)
+    parts = [model.predict(list(texts[i:i + 4096])) for i in range(0, len(texts), 4096)]
     return {
         "temperature": np.asarray(model.temperature["causal"]),
         "opinion": np.concatenate([p.opinion for p in parts]),

@@ -67,7 +67,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from ..bundle import bundle_path, load_bundle
 from ..cues.lexicon import Lexicon
-from ..cues.sources import source_kind
 from ..tiers.base import ATTRIBUTION_LABELS, Model, agree
 from ..tiers.cascade import BAND, CascadeModel, unsure
 from ..tiers.fast import FastModel
@@ -88,7 +87,7 @@ from .fit import (
     sample_weight,
     tfidf_features,
 )
-from .spans import span_scores
+from .spans import span_predictions, span_scores
 from .teacher_data import read_polnear_spans
 
 __all__ = ["evaluate", "merge_results", "write_outputs", "metrics_table", "write_model_card_metrics",
@@ -97,6 +96,15 @@ __all__ = ["evaluate", "merge_results", "write_outputs", "metrics_table", "write
 #: Every system of the table, in its column order.
 SYSTEMS = ("fast", "fast_gold", "tfidf_lr", "textblob", "accurate", "cascade")
 _EMPTY = TrainingData([], np.zeros(0, int), np.zeros(0, str), np.zeros(0, str))
+
+
+def _rounded(value):
+    """`value` with every float in it rounded by :func:`_r` (dicts, lists and numbers)."""
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return _r(value) if isinstance(value, float) else value
 
 
 def _r(x: float) -> float:
@@ -428,7 +436,8 @@ def _eval_sources(run: _Run) -> Dict[str, object]:
     texts = [e.text for e in dev]
     out: Dict[str, object] = {
         "data": "PolNeAR dev: Source and Cue spans of the first annotator per article (the fast tier's "
-                "tagger is trained on PolNeAR train, the accurate tier's token head on PolNeAR train)",
+                "tagger is trained on PolNeAR train, our span sentences and the accurate tier's spans on "
+                "pool sentences; the accurate tier's token head on PolNeAR train)",
         "n": len(dev),
     }
     for name, model in _shipped_models(run).items():  # the shipped span finders, whatever `systems` says
@@ -436,11 +445,8 @@ def _eval_sources(run: _Run) -> Dict[str, object]:
             continue
         t0 = time.time()
         found = model.spans(texts)
-        pred = [[(s.start, s.end, s.kind, source_kind(t[s.start:s.end]) if s.kind == "SRC" else None) for s in sp]
-                for sp, t in zip(found, texts)]
-        res = span_scores(pred, [e.spans for e in dev], texts)
-        out[name] = {k: ({m: {q: _r(x) for q, x in v.items()} if isinstance(v, dict) else v for m, v in d.items()}
-                         if isinstance(d, dict) else (_r(d) if isinstance(d, float) else d)) for k, d in res.items()}
+        res = span_scores(span_predictions(found, texts), [e.spans for e in dev], texts)
+        out[name] = _rounded(res)
         log(f"  sources {name}: source F1 exact {res['source']['exact']['f1']:.3f} overlap "
             f"{res['source']['overlap']['f1']:.3f}, cue F1 overlap {res['cue']['overlap']['f1']:.3f}, named vs "
             f"vague {res['source_kind_accuracy']:.3f} ({time.time() - t0:.0f}s)", run.verbose)

@@ -27,11 +27,13 @@ import numpy as np
 
 from ..cues.finder import find_cues
 from ..cues.lexicon import Lexicon
+from ..cues.sources import source_kind_in
 from ..cues.tagger import (
     N_CONTEXT,
     N_TEMPLATES,
     TAG_KINDS,
     SpanTagger,
+    TaggedSpan,
     context_features,
     lexicon_kinds,
     token_extents,
@@ -40,8 +42,8 @@ from ..cues.tagger import (
 from ..text.tokens import TokenBatch
 from . import corpora as C
 
-__all__ = ["gold_token_kinds", "fit_tagger", "span_scores", "read_own_spans", "train_tagger", "add_tagger",
-           "tagger_manifest", "SpanPrediction", "OWN_SPAN_COPIES"]
+__all__ = ["gold_token_kinds", "fit_tagger", "span_scores", "span_predictions", "read_own_spans", "train_tagger",
+           "add_tagger", "tagger_manifest", "SpanPrediction", "OWN_SPAN_COPIES"]
 
 #: Predicted spans of one sentence: (start, end, kind ``SRC``/``CUE``, source kind ``named``/``vague`` or None).
 SpanPrediction = Tuple[int, int, str, Optional[str]]
@@ -189,6 +191,12 @@ def span_scores(predicted: Sequence[Sequence[SpanPrediction]], gold: Sequence[Se
     out["source_kind_accuracy"] = kind_right / kind_n if kind_n else 0.0
     out["source_kind_n"] = kind_n
     return out
+
+
+def span_predictions(found: Sequence[Sequence[TaggedSpan]], texts: Sequence[str]) -> List[List[SpanPrediction]]:
+    """A span finder's spans as :data:`SpanPrediction` tuples, sources with the kind the tiers give them."""
+    return [[(s.start, s.end, s.kind, source_kind_in(t, s.start, s.end) if s.kind == "SRC" else None) for s in sp]
+            for sp, t in zip(found, texts)]
 
 
 _MARK = re.compile(r"\[([SC]) ([^\[\]]+)\]")
