@@ -7,7 +7,8 @@ A benchmark run by hand, not a test::
 The same list of sentences is scored, in the same run, by
 
 (a) rhetorix: ``rhetorix.load().score_sentences(sentences)``, i.e. all three
-    models (opinion, causal, attribution) plus cue spans;
+    models (opinion, causal, attribution) plus cue spans and sources; and the
+    same with ``rhetorix.load(sources=False)`` (no source tagger);
 (b) TextBlob's default PatternAnalyzer: ``TextBlob(x).subjectivity`` per
     sentence (optional: skipped, and said so, when textblob is not importable);
 (c) a bare regex word tokenizer, ``re.compile(r"\\w+|[^\\w\\s]").findall(x)``
@@ -131,9 +132,10 @@ def load_sentences(n: int) -> Tuple[List[str], Dict[str, object]]:
 
 
 # ------------------------------------------------------------ throughput
-def rhetorix_scorer() -> Scorer:
-    """rhetorix, all models and cues; the model is loaded here, outside the timing."""
-    scorer = rhetorix.load()
+def rhetorix_scorer(sources: bool = True) -> Scorer:
+    """rhetorix, all models and cues (and sources unless told not to); the model is loaded here,
+    outside the timing."""
+    scorer = rhetorix.load(sources=sources)
 
     def run(sents: List[str]) -> object:
         out = scorer.score_sentences(sents)
@@ -376,13 +378,15 @@ def markdown_table(res: Dict[str, object]) -> str:
     v = res["verdicts"]
     runs = SUBPROCESS_RUNS
     rows = [
-        ("rhetorix `score_sentences` (3 models + cues)", _rate(res, "rhetorix"), "", ""),
+        ("rhetorix `score_sentences` (3 models, cues and sources)", _rate(res, "rhetorix"), "", ""),
+        ("the same, `rhetorix.load(sources=False)`", _rate(res, "no_sources"), "", ""),
         ("TextBlob PatternAnalyzer subjectivity", _rate(res, "textblob"), "", ""),
         ("bare regex tokenizer", _rate(res, "tokenizer"), "", ""),
         ("rhetorix / TextBlob", _ratio(res["rhetorix_over_textblob"]), ">= 3x",
          v["rhetorix_over_textblob"]),
         ("tokenizer / rhetorix", _ratio(res["tokenizer_over_rhetorix"]), "<= 6x",
          v["tokenizer_over_rhetorix"]),
+        ("rhetorix without sources / TextBlob", _ratio(res.get("no_sources_over_textblob")), "", ""),
         (f"import + load + first sentence (median of {runs})",
          _fmt(res["load_first_sentence"]["median_s"], "{:.3f} s"), "< 0.5 s",
          v["load_first_sentence_s"]),
@@ -455,7 +459,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     sents, sent_info = load_sentences(args.n)
     print_header(info, sent_info, args)
 
-    systems: Dict[str, Scorer] = {"rhetorix": rhetorix_scorer()}
+    systems: Dict[str, Scorer] = {"rhetorix": rhetorix_scorer(), "no_sources": rhetorix_scorer(sources=False)}
     tb = textblob_scorer()
     if tb is None:
         print("  TextBlob: skipped (textblob is not importable)")
@@ -474,6 +478,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
         "throughput": throughput,
         "rhetorix_over_textblob": rate["rhetorix"] / rate["textblob"] if "textblob" in rate else None,
         "tokenizer_over_rhetorix": rate["tokenizer"] / rate["rhetorix"],
+        "no_sources_over_textblob": rate["no_sources"] / rate["textblob"] if "textblob" in rate else None,
         "load_first_sentence": median_startup(STARTUP_SENTENCE, FIRST_SENTENCE),
         "load_document": median_startup(STARTUP_DOCUMENT, DOC_3),
         "peak_rss_mb": peak_rss_mb(sents),

@@ -18,8 +18,7 @@ import time
 import numpy as np
 
 from rhetorix.bundle import load_bundle
-from rhetorix.cues.finder import find_cues
-from rhetorix.text.tokens import TokenBatch
+from rhetorix.cues.tagger import lexicon_kinds
 from rhetorix.training import corpora as C
 from rhetorix.training.spans import (
     OWN_SPAN_COPIES,
@@ -64,7 +63,7 @@ def main() -> None:
         rows = [(e.text, e.spans, e.group) for e in fit] + extra
         tagger = fit_tagger([r[0] for r in rows], [r[1] for r in rows], lexicon,
                             [r[2] for r in rows] if stacked else None, C_reg=C_reg)
-        found = tagger.spans(TokenBatch.split(texts), find_cues(texts, lexicon.automaton))
+        found = tagger.spans(*lexicon_kinds(texts, lexicon.automaton))
         r = span_scores(span_predictions(found, texts), [e.spans for e in test], texts)
         print(f"{name}, C={C_reg}: source F1 exact {r['source']['exact']['f1']:.3f} overlap "
               f"{r['source']['overlap']['f1']:.3f}; cue F1 exact {r['cue']['exact']['f1']:.3f} overlap "

@@ -32,6 +32,7 @@ _CLASS_SHIFT = 4
 
 _TABLES: weakref.WeakKeyDictionary[Automaton, Dict[str, int]] = weakref.WeakKeyDictionary()
 _ATTRIBUTION = LEXICON_KINDS.index("attribution_cue")
+_WINNING = (_ATTRIBUTION, LEXICON_KINDS.index("vague_source"))  # in kinds_out, over other kinds
 
 
 def _code(token: str, automaton: Automaton) -> int:
@@ -63,6 +64,7 @@ def match(
     batch: TokenBatch,
     codes: np.ndarray,
     automaton: Automaton,
+    kinds_out: Optional[np.ndarray] = None,
 ) -> List[List[Cue]]:
     """The cues of every text of `batch` (see :meth:`rhetorix.cues.lexicon.Lexicon.find`).
 
@@ -76,6 +78,11 @@ def match(
     codes : ndarray
         :func:`cue_codes` of `batch` for `automaton`.
     automaton : Automaton
+    kinds_out : ndarray of int, optional
+        One zero per token of `batch`; filled in place with, per token, 1 +
+        the index in :data:`LEXICON_KINDS` of a lexicon cue covering it, or 0
+        (the span tagger's input: :mod:`rhetorix.cues.tagger`).  Where cues
+        overlap, attribution cues and vague sources win, then the later cue.
     """
     n = len(texts)
     cues: List[List[Cue]] = [[] for _ in range(n)]
@@ -122,6 +129,9 @@ def match(
         if s >= free[k]:
             free[k] = e
             kept.append((s, e, k))
+    if kinds_out is not None:
+        for s, e, k in sorted(kept, key=_fill_order):
+            kinds_out[s:e] = k + 1
     if not kept:
         return cues
 
@@ -153,6 +163,12 @@ def match(
             found.sort(key=cue_order)
         j = stop
     return cues
+
+
+def _fill_order(m: Tuple[int, int, int]) -> Tuple[int, int, int, str]:
+    """Order in which matches mark their tokens in ``kinds_out``: later ones overwrite earlier ones."""
+    s, e, k = m
+    return (k in _WINNING, s, e, LEXICON_KINDS[k])
 
 
 def find_cues(

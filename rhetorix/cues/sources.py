@@ -188,6 +188,7 @@ def common_words() -> FrozenSet[str]:
 _DEMONYM_ENDINGS = ("an", "ese", "ish", "i", "ch")
 
 
+@functools.lru_cache(maxsize=8192)  # news repeats its sources ("he", "officials", "the ministry")
 def source_kind(source: str, extended: bool = True, sentence_initial: bool = False) -> Optional[str]:
     """``named``, ``vague`` or None (the writer's own voice) for the text of a source span.
 

@@ -3,7 +3,7 @@
 Every token of a sentence is tagged ``O``, ``SRC`` (part of a source: "Dana
 Cole, chief economist at Redfield Capital") or ``CUE`` (part of the
 attribution cue: "said", "according to", "believes") by a linear model over
-hashed token features:
+hashed token features (:data:`TEMPLATES`):
 
 * the token and its neighbours (two each side), lowercased; the pair of the
   token and the next one;
@@ -19,43 +19,101 @@ hashed token features:
 * whether the token opens the sentence.
 
 A second linear model, stacked on the first, also reads what the first made of
-the neighbouring tokens (:func:`context_features`).  The tokens of a whole
-batch are featurised at once with numpy (a feature is an index into the weight
-table).  Then, in Python for the sentences with a tagged token, consecutive
-tokens of one kind form a span, a single ``O`` token between two tokens of one
-kind joins them, and a source's edges are trimmed
-(:func:`~rhetorix.cues.sources.trim_source`).  The tagger costs more than the
-rest of the fast tier (docs/experiments.md SP8).  It is trained on PolNeAR's
-Source and Cue spans and ours (:mod:`rhetorix.training.spans`).
+the neighbouring tokens (:data:`CONTEXT_TEMPLATES`).  A feature is an index into
+a weight table (:func:`token_features`, :func:`context_features`: the form the
+training code fits).  Scoring does the same sums with fewer lookups
+(:meth:`SpanTagger.token_proba`): the features that read only small inputs
+(shapes, lexicon kinds, distance buckets, ...) are looked up together in
+tables precomputed from the weights, one row per combination of their inputs;
+only the features of words are hashed per token.  Spans are then decoded for
+the whole batch at once (:func:`decode_spans`): consecutive tokens of one kind
+form a span, a single ``O`` token between two tokens of one kind joins them,
+and a source's edges are trimmed (:func:`~rhetorix.cues.sources.trim_source`).
+The tagger is trained on PolNeAR's Source and Cue spans and ours
+(:mod:`rhetorix.training.spans`).
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from itertools import chain
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..text.tokens import TokenBatch, memo_map, straight
-from .cue import LEXICON_KINDS, Cue
+from .automaton import Automaton
+from .cue import LEXICON_KINDS
+from .finder import cue_codes, match
 from .sources import trim_source
 
-__all__ = ["TAG_KINDS", "N_TEMPLATES", "N_CONTEXT", "TaggedSpan", "SpanTagger", "token_features",
-           "context_features", "token_extents", "lexicon_kinds", "spans_from_kinds", "attach", "STANCE_VERBS"]
+__all__ = ["TAG_KINDS", "TEMPLATES", "CONTEXT_TEMPLATES", "N_TEMPLATES", "N_CONTEXT", "TaggedSpan", "SpanTagger",
+           "token_features", "context_features", "token_extents", "lexicon_kinds", "decode_spans", "attach",
+           "STANCE_VERBS"]
 
 #: Tag classes, in the column order of the tagger's weights.
 TAG_KINDS: Tuple[str, ...] = ("O", "SRC", "CUE")
 
-_ATTRIBUTION_LIKE = (LEXICON_KINDS.index("attribution_cue") + 1, LEXICON_KINDS.index("vague_source") + 1)
-_DIST_BUCKETS = np.array([0, 1, 2, 3, 4, 4, 4, 5, 5, 5, 5] + [6] * 5, dtype=np.uint64)  # distance -> bucket
-_NONE_BUCKET = 7
-_PAD_WORD = np.uint64(0x9E3779B97F4A7C15)
-_MIX = [np.uint64(x) for x in (0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F)]
+#: A feature template: its id (mixed into the hash) and the inputs it reads, each
+#: an input column (see :class:`_Columns`) at a token offset (-1: the token before).
+Template = Tuple[int, Tuple[Tuple[str, int], ...]]
 
-_WORD_IDS: Dict[str, int] = {}
-_SHAPES: Dict[str, int] = {}
-_STANCE: Dict[str, int] = {}
+#: First-stage templates (:func:`token_features`), one feature per token each.
+TEMPLATES: Tuple[Template, ...] = (
+    (0, (("word", 0),)),
+    (1, (("word", -1),)),
+    (2, (("word", 1),)),
+    (3, (("word", -2),)),
+    (4, (("word", 2),)),
+    (5, (("word", 0), ("word", 1))),
+    (6, (("shape", 0),)),
+    (7, (("shape", -1), ("shape", 0), ("shape", 1))),
+    (8, (("kind", 0),)),
+    (9, (("kind", -1), ("kind", 0), ("kind", 1))),
+    (10, (("before", 0), ("after", 0))),
+    (11, (("before", 0), ("after", 0), ("shape", 0))),
+    (12, (("first", 0), ("shape", 0))),
+    (13, (("before", 0), ("word", 0))),
+    (14, (("after", 0), ("word", 0))),
+    (15, (("commas", 0), ("after", 0), ("shape", 0))),
+    (16, (("word", -1), ("word", 0))),
+    (17, (("shape", -2), ("shape", -1), ("shape", 0))),
+    (18, (("shape", 0), ("shape", 1), ("shape", 2))),
+    (19, (("stance", -1), ("stance", 0), ("stance", 1))),
+)
+#: Second-stage templates (:func:`context_features`): the first stage's view of the neighbours.
+CONTEXT_TEMPLATES: Tuple[Template, ...] = tuple(
+    (40 + j, (("code", d),)) for j, d in enumerate((-3, -2, -1, 1, 2, 3))
+) + (
+    (50, (("code", -1), ("code", 0), ("code", 1))),
+    (51, (("code", 0),)),
+    (52, (("cue_after", 0), ("cue_before", 0))),
+)
+#: Number of features per token (one weight row each).
+N_TEMPLATES = len(TEMPLATES)
+#: Number of second-stage features per token.
+N_CONTEXT = len(CONTEXT_TEMPLATES)
+
+# Templates scored together from one precomputed table (their inputs are all small).
+_JOINT = ((6, 7, 12, 17, 18), (8, 9), (10, 11, 15), (19,))
+_CONTEXT_JOINT = ((42, 43, 50, 51), (40, 41), (44, 45), (52,))
+
+_N_KINDS = len(LEXICON_KINDS)
+# Values the small inputs take: column value v is hashed as VALUES[name][v].
+_VALUES: Dict[str, np.ndarray] = {
+    name: np.arange(size, dtype=np.uint64)
+    for name, size in dict(shape=6, stance=2, before=8, after=8, first=2, commas=4, code=17,
+                           cue_after=7, cue_before=7).items()
+}
+_VALUES["kind"] = np.array(list(range(_N_KINDS + 1)) + [99], dtype=np.uint64)  # 0: none, 1 + index, pad
+_PAD_WORD = np.uint64(0x9E3779B97F4A7C15)
+# value of an input past either end of its text
+_PAD = {"word": _PAD_WORD, "kind": _N_KINDS + 1}
+_ATTRIBUTION_LIKE = (LEXICON_KINDS.index("attribution_cue") + 1, LEXICON_KINDS.index("vague_source") + 1)
+_DIST_BUCKETS = np.array([0, 1, 2, 3, 4, 4, 4, 5, 5, 5, 5] + [6] * 5, dtype=np.int64)  # distance -> bucket
+_NONE_BUCKET = 7
+_MIX = [np.uint64(x) for x in (0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F)]
 
 #: Verbs that attribute a claim to their subject without saying it aloud (belief,
 #: estimate, projection, evidence: guide rule A7).  Not cues in the lexicon (a
@@ -69,33 +127,33 @@ STANCE_VERBS = frozenset(
     indicated reveal reveals revealed""".split()
 )
 
-
-def _stance(token: str) -> int:
-    return int(straight(token).lower() in STANCE_VERBS)
-
-
-def _word_id(token: str) -> int:
-    return zlib.crc32(straight(token).lower().encode("utf-8", "surrogatepass")) + 1
+_INFO: Dict[str, int] = {}
+_WORD_BITS = 33  # crc32 + 1 < 2**33
+_COMMA = zlib.crc32(b",") + 1
 
 
-def _shape(token: str) -> int:
+def _info(token: str) -> int:
+    """A token's word id (crc32 of its lowercase form, plus one), shape and stance flag, packed in one int."""
+    w = straight(token).lower()
     c = token[:1]
     if not (c.isalnum() or c == "_"):
-        return 5  # punctuation
-    if c.isdigit():
-        return 4
-    if token.isupper() and len(token) > 1:
-        return 3
-    if c.isupper():
-        return 2
-    return 1
+        shape = 5  # punctuation
+    elif c.isdigit():
+        shape = 4
+    elif token.isupper() and len(token) > 1:
+        shape = 3
+    elif c.isupper():
+        shape = 2
+    else:
+        shape = 1
+    return zlib.crc32(w.encode("utf-8", "surrogatepass")) + 1 | shape << _WORD_BITS | (w in STANCE_VERBS) << 36
 
 
 def token_extents(batch: TokenBatch) -> Tuple[np.ndarray, np.ndarray]:
     """Character start and end of every token of `batch` in its own text (flat arrays)."""
-    lengths = [len(p) for parts in batch.parts for p in parts]
-    ends = np.cumsum(np.asarray(lengths, dtype=np.int64))
-    n_parts = np.fromiter((len(p) for p in batch.parts), dtype=np.int64, count=len(batch.parts))
+    n_parts = np.fromiter(map(len, batch.parts), dtype=np.int64, count=len(batch.parts))
+    ends = np.fromiter(map(len, chain.from_iterable(batch.parts)), dtype=np.int64, count=int(n_parts.sum()))
+    np.cumsum(ends, out=ends)
     # offsets restart at each text: subtract the running length before the text's first part
     first = np.cumsum(n_parts) - n_parts
     base = np.where(first > 0, ends[np.maximum(first - 1, 0)], 0)
@@ -113,33 +171,113 @@ def _local_index(lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(begins, lengths)
 
 
-def _shift(a: np.ndarray, d: int, local: np.ndarray, lengths_rep: np.ndarray, pad) -> np.ndarray:
-    """``a`` at token offset `d` within each text (`pad` past the text's ends)."""
-    out = np.full_like(a, pad)
-    n = len(a)
-    if abs(d) >= n:  # every neighbour lies past an end
+class _Layout:
+    """Where the texts of a batch lie among its flat tokens; shifts per-token arrays within each text."""
+
+    def __init__(self, lengths: np.ndarray):
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.local = _local_index(self.lengths)
+        self._outside: Dict[int, np.ndarray] = {}
+
+    def shift(self, a: np.ndarray, d: int, pad) -> np.ndarray:
+        """``a`` at token offset `d` within each text (`pad` past the text's ends)."""
+        n = len(a)
+        if d == 0:
+            return a
+        out = np.empty_like(a)
+        if abs(d) >= n:  # every neighbour lies past an end
+            out[:] = pad
+            return out
+        if d > 0:
+            out[: n - d] = a[d:]
+            out[n - d:] = pad
+        else:
+            out[-d:] = a[: n + d]
+            out[: -d] = pad
+        if d not in self._outside:  # tokens whose neighbour at `d` lies in another text
+            rep = np.repeat(self.lengths, self.lengths)
+            self._outside[d] = np.flatnonzero((self.local + d >= rep) if d > 0 else (self.local + d < 0))
+        out[self._outside[d]] = pad
         return out
-    if d > 0:
-        out[: n - d] = a[d:]
-        out[local + d >= lengths_rep] = pad
-    elif d < 0:
-        out[-d:] = a[: n + d]
-        out[local + d < 0] = pad
-    else:
-        out[:] = a
-    return out
 
 
 def _mix(template: int, *parts: np.ndarray) -> np.ndarray:
-    h = np.full(len(parts[0]), np.uint64(template + 1) * _MIX[3], dtype=np.uint64)
-    for k, p in enumerate(parts):
-        h = (h ^ p.astype(np.uint64)) * _MIX[k % 3]
-        h ^= h >> np.uint64(29)
+    with np.errstate(over="ignore"):
+        h = np.full(len(parts[0]), np.uint64(template + 1) * _MIX[3], dtype=np.uint64)
+        for k, p in enumerate(parts):
+            h = (h ^ p.astype(np.uint64)) * _MIX[k % 3]
+            h ^= h >> np.uint64(29)
     return h
 
 
-#: Number of features per token (one weight row each).
-N_TEMPLATES = 20
+def _nearest(marked: np.ndarray, layout: _Layout) -> Tuple[np.ndarray, np.ndarray]:
+    """Per token, the distance in tokens to the nearest `marked` token at or after it, and at or
+    before it, within its text (-1 when there is none)."""
+    n = len(marked)
+    pos = np.arange(n, dtype=np.int64)
+    if not n:
+        return pos, pos
+    begin = pos - layout.local
+    end = begin + np.repeat(layout.lengths, layout.lengths)
+    last = np.maximum.accumulate(np.where(marked, pos, -1))
+    nxt = np.minimum.accumulate(np.where(marked, pos, n)[::-1])[::-1]
+    return np.where(nxt < end, nxt - pos, -1), np.where(last >= begin, pos - last, -1)
+
+
+class _Columns:
+    """The per-token inputs of the templates for one batch, shifted within each text on demand.
+
+    ``word`` holds word ids; every other column holds small ints, an index
+    into its ``_VALUES`` (hashed as the value there).
+    """
+
+    def __init__(self, layout: _Layout, columns: Dict[str, np.ndarray]):
+        self.layout = layout
+        self.columns = columns
+        self._shifted: Dict[Tuple[str, int], np.ndarray] = {}
+
+    def get(self, name: str, d: int) -> np.ndarray:
+        key = (name, d)
+        if key not in self._shifted:
+            self._shifted[key] = self.layout.shift(self.columns[name], d, _PAD.get(name, 0))
+        return self._shifted[key]
+
+    def hashed(self, template: Template, n_buckets: int) -> np.ndarray:
+        """Feature index of `template` for every token."""
+        tid, parts = template
+        arrays = [self.get(n, d) if n == "word" else _VALUES[n][self.get(n, d)] for n, d in parts]
+        return (_mix(tid, *arrays) & np.uint64(n_buckets - 1)).astype(np.int64)
+
+
+def _token_columns(batch: TokenBatch, lexicon_kind: np.ndarray) -> _Columns:
+    n = len(batch.flat)
+    info = np.fromiter(memo_map(_info, batch.flat, _INFO), dtype=np.int64, count=n)
+    words = info & ((1 << _WORD_BITS) - 1)
+    stance = (info >> 36) & 1
+    layout = _Layout(batch.lengths)
+    is_att = np.isin(lexicon_kind, _ATTRIBUTION_LIKE) | (stance == 1)
+    d_next, d_prev = _nearest(is_att, layout)
+
+    def bucket(d):
+        return np.where(d < 0, _NONE_BUCKET, _DIST_BUCKETS[np.clip(d, 0, len(_DIST_BUCKETS) - 1)])
+
+    # commas between the token and the next attribution-like cue (apposition: "X, a spokesman for Y, said")
+    c_run = np.cumsum(words == _COMMA)
+    commas = np.where(d_next >= 0, c_run[np.clip(np.arange(n) + d_next, 0, max(n - 1, 0))] - c_run, 9)
+    return _Columns(layout, dict(
+        word=words.astype(np.uint64), shape=(info >> _WORD_BITS) & 7, stance=stance,
+        kind=np.asarray(lexicon_kind, dtype=np.int64), before=bucket(d_prev), after=bucket(d_next),
+        first=(layout.local == 0).astype(np.int64), commas=np.minimum(commas, 3),
+    ))
+
+
+def _context_columns(layout: _Layout, proba: np.ndarray) -> _Columns:
+    q = np.minimum((proba[:, 1:] * 4).astype(np.int64), 3)
+    at_or_after, at_or_before = _nearest(proba[:, 2] > 0.5, layout)
+    # 7 - distance to the nearest likely cue after / before the token, 0 when none within 6 tokens
+    after, before = (np.where((d >= 0) & (d <= 5), 6 - d, 0)
+                     for d in (layout.shift(at_or_after, 1, -1), layout.shift(at_or_before, -1, -1)))
+    return _Columns(layout, {"code": q[:, 0] * 4 + q[:, 1] + 1, "cue_after": after, "cue_before": before})
 
 
 def token_features(batch: TokenBatch, lexicon_kind: np.ndarray, n_buckets: int) -> np.ndarray:
@@ -150,71 +288,13 @@ def token_features(batch: TokenBatch, lexicon_kind: np.ndarray, n_buckets: int) 
     batch : TokenBatch
     lexicon_kind : ndarray of int
         Per token, 1 + the index in :data:`LEXICON_KINDS` of a lexicon cue
-        covering it (the attribution kinds win), or 0.
+        covering it (the attribution kinds win), or 0: the ``kinds_out`` of
+        :func:`rhetorix.cues.finder.match`.
     n_buckets : int
         Size of the weight table (a power of two).
     """
-    with np.errstate(over="ignore"):
-        words = np.fromiter(memo_map(_word_id, batch.flat, _WORD_IDS), dtype=np.uint64, count=len(batch.flat))
-        shapes = np.fromiter(memo_map(_shape, batch.flat, _SHAPES), dtype=np.uint64, count=len(batch.flat))
-        local = _local_index(batch.lengths)
-        lengths_rep = np.repeat(batch.lengths, batch.lengths)
-        kinds = lexicon_kind.astype(np.uint64)
-        stance = np.fromiter(memo_map(_stance, batch.flat, _STANCE), dtype=np.uint64, count=len(batch.flat))
-
-        def sh(a, d, pad):
-            return _shift(a, d, local, lengths_rep, pad)
-
-        # distance to the nearest attribution-like cue token before and after, within the text
-        n = len(words)
-        pos = np.arange(n, dtype=np.int64)
-        is_att = np.isin(lexicon_kind, _ATTRIBUTION_LIKE) | (stance == 1)
-        text_begin = pos - local
-        last = np.maximum.accumulate(np.where(is_att, pos, -1)) if n else pos
-        nxt = (np.minimum.accumulate(np.where(is_att, pos, n)[::-1])[::-1]) if n else pos
-        text_end = text_begin + lengths_rep
-        d_prev = np.where(last >= text_begin, pos - last, -1)
-        d_next = np.where(nxt < text_end, nxt - pos, -1)
-
-        def bucket(d):
-            return np.where(d < 0, _NONE_BUCKET, _DIST_BUCKETS[np.clip(d, 0, len(_DIST_BUCKETS) - 1)])
-
-        b_prev, b_next = bucket(d_prev).astype(np.uint64), bucket(d_next).astype(np.uint64)
-        # commas between the token and the next attribution-like cue (apposition: "X, a spokesman for Y, said")
-        comma = np.fromiter((t == "," for t in batch.flat), dtype=np.int64, count=n)
-        c_run = np.cumsum(comma)
-        commas = np.where(d_next >= 0, c_run[np.clip(nxt, 0, max(n - 1, 0))] - c_run, 9)
-        commas = np.minimum(commas, 3).astype(np.uint64)
-        first = (local == 0).astype(np.uint64)
-        pw = _PAD_WORD
-        feats = [
-            _mix(0, words),
-            _mix(1, sh(words, -1, pw)),
-            _mix(2, sh(words, 1, pw)),
-            _mix(3, sh(words, -2, pw)),
-            _mix(4, sh(words, 2, pw)),
-            _mix(5, words, sh(words, 1, pw)),
-            _mix(6, shapes),
-            _mix(7, sh(shapes, -1, 0), shapes, sh(shapes, 1, 0)),
-            _mix(8, kinds),
-            _mix(9, sh(kinds, -1, 99), kinds, sh(kinds, 1, 99)),
-            _mix(10, b_prev, b_next),
-            _mix(11, b_prev, b_next, shapes),
-            _mix(12, first, shapes),
-            _mix(13, b_prev, words),
-            _mix(14, b_next, words),
-            _mix(15, commas, b_next, shapes),
-            _mix(16, sh(words, -1, pw), words),
-            _mix(17, sh(shapes, -2, 0), sh(shapes, -1, 0), shapes),
-            _mix(18, shapes, sh(shapes, 1, 0), sh(shapes, 2, 0)),
-            _mix(19, sh(stance, -1, 0), stance, sh(stance, 1, 0)),
-        ]
-        idx = np.stack(feats, axis=1) & np.uint64(n_buckets - 1)
-    return idx.astype(np.int64)
-
-
-#: Number of second-stage features per token (:func:`context_features`).
-N_CONTEXT = 9
+    cols = _token_columns(batch, lexicon_kind)
+    return _stacked([cols.hashed(t, n_buckets) for t in TEMPLATES], len(batch.flat))
 
 
 def context_features(batch: TokenBatch, proba: np.ndarray, n_buckets: int) -> np.ndarray:
@@ -225,57 +305,29 @@ def context_features(batch: TokenBatch, proba: np.ndarray, n_buckets: int) -> np
     each side, and how far the nearest likely cue is), which joins fragments
     into whole spans ("a", "spokeswoman for the" -> one source).
     """
-    with np.errstate(over="ignore"):
-        local = _local_index(batch.lengths)
-        lengths_rep = np.repeat(batch.lengths, batch.lengths)
-        zero = np.uint64(0)
-
-        def sh(a, d):
-            return _shift(a, d, local, lengths_rep, zero)
-
-        q = np.minimum((proba[:, 1:] * 4).astype(np.uint64), np.uint64(3))
-        code = q[:, 0] * np.uint64(4) + q[:, 1] + np.uint64(1)
-        feats = [_mix(40 + j, sh(code, d)) for j, d in enumerate((-3, -2, -1, 1, 2, 3))]
-        feats.append(_mix(50, sh(code, -1), code, sh(code, 1)))
-        feats.append(_mix(51, code))
-        cue = (proba[:, 2] > 0.5).astype(np.uint64)
-        after = np.zeros(len(cue), dtype=np.uint64)
-        before = np.zeros(len(cue), dtype=np.uint64)
-        for d in range(1, 7):  # 6 - distance to the nearest likely cue after / before, 0 when none
-            after = np.maximum(after, sh(cue, d) * np.uint64(7 - d))
-            before = np.maximum(before, sh(cue, -d) * np.uint64(7 - d))
-        feats.append(_mix(52, after, before))
-        idx = np.stack(feats, axis=1) & np.uint64(n_buckets - 1)
-    return idx.astype(np.int64)
+    cols = _context_columns(_Layout(batch.lengths), proba)
+    return _stacked([cols.hashed(t, n_buckets) for t in CONTEXT_TEMPLATES], len(batch.flat))
 
 
-def lexicon_kinds(cues: Sequence[Sequence[Cue]], batch: TokenBatch, starts: np.ndarray,
-                  offsets: Optional[Sequence[int]] = None) -> np.ndarray:
-    """Per token, 1 + the lexicon kind of a cue covering it (attribution kinds win), or 0.
+def _stacked(columns: List[np.ndarray], n: int) -> np.ndarray:
+    return np.stack(columns, axis=1) if n else np.zeros((0, len(columns)), dtype=np.int64)
 
-    `starts` is :func:`token_extents`'s first array; the cues of text ``i``
-    hold offsets into the caller's text, where text ``i`` starts at
-    ``offsets[i]`` (default 0).
+
+def lexicon_kinds(texts: Sequence[str], automaton: Automaton) -> Tuple[TokenBatch, np.ndarray]:
+    """The tokens of `texts` and, per token, the lexicon kind covering it (:func:`token_features`'s input).
+
+    Scoring gets the kinds from the cue finder's pass over the batch
+    (``kinds_out``); this is the same for callers with texts alone.
     """
-    out = np.zeros(len(batch.flat), dtype=np.int64)
-    begins = np.cumsum(batch.lengths) - batch.lengths
-    order = {k: i + 1 for i, k in enumerate(LEXICON_KINDS)}
-    prio = {k: (2 if i in _ATTRIBUTION_LIKE else 1) for k, i in order.items()}
-    for i, found in enumerate(cues):
-        if not found:
-            continue
-        b, n = int(begins[i]), int(batch.lengths[i])
-        st = starts[b:b + n]
-        o = offsets[i] if offsets is not None else 0
-        for c in sorted((c for c in found if c.kind in order), key=lambda c: prio[c.kind]):
-            lo, hi = np.searchsorted(st, c.start - o), np.searchsorted(st, c.end - o)
-            out[b + lo:b + hi] = order[c.kind]
-    return out
+    batch = TokenBatch.split(texts)
+    kinds = np.zeros(len(batch.flat), dtype=np.int64)
+    match(texts, [0] * len(texts), batch, cue_codes(batch, automaton), automaton, kinds)
+    return batch, kinds
 
 
-@dataclass(frozen=True)
-class TaggedSpan:
-    """A span the tagger found: character offsets into its sentence, kind ``SRC`` or ``CUE``, mean probability."""
+class TaggedSpan(NamedTuple):
+    """A span the tagger found: character offsets into its sentence, kind ``SRC`` or ``CUE``, mean probability,
+    and its first and last token (counted from the sentence's first)."""
 
     start: int
     end: int
@@ -285,43 +337,112 @@ class TaggedSpan:
     last_token: int
 
 
-def spans_from_kinds(kinds: Sequence[int], probs: np.ndarray, starts: Sequence[int], ends: Sequence[int],
-                     tokens: Sequence[str], fill_gaps: bool = True) -> List[TaggedSpan]:
-    """Spans of one sentence from per-token kinds (0 ``O``, 1 ``SRC``, 2 ``CUE``).
+def decode_spans(kinds: np.ndarray, probs: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 tokens: Sequence[str], lengths: np.ndarray, fill_gaps: bool = True) -> List[List[TaggedSpan]]:
+    """Spans of each text from per-token kinds (0 ``O``, 1 ``SRC``, 2 ``CUE``), for a whole batch.
 
     Consecutive tokens of one kind form a span; with `fill_gaps` a single
     ``O`` token between two tokens of one kind joins them.  A source loses
     punctuation, discourse adverbs and time phrases at its edges
     (:func:`~rhetorix.cues.sources.trim_source`); a cue may be punctuation, as
-    a colon introducing a quote.
+    a colon introducing a quote.  A span's score is the mean probability of its
+    kind over its tokens.
+
+    Parameters
+    ----------
+    kinds : ndarray of int, shape (n_tokens,)
+    probs : ndarray of shape (n_tokens, 3)
+        Tag probabilities, :data:`TAG_KINDS` order.
+    starts, ends : ndarray of int, shape (n_tokens,)
+        Character offsets of each token in its text (:func:`token_extents`).
+    tokens : sequence of str
+        The tokens, as written.
+    lengths : ndarray of int
+        The number of tokens of each text (they follow one another).
+    fill_gaps : bool, default=True
+
+    Returns
+    -------
+    list of list of TaggedSpan
+        Per text, its spans in order; token indices count from the text's first token.
     """
-    lab = list(kinds)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    lab = np.array(kinds, dtype=np.int64)
+    layout = _Layout(lengths)
     if fill_gaps:
-        for j in range(1, len(lab) - 1):
-            if lab[j] == 0 and lab[j - 1] and lab[j - 1] == lab[j + 1]:
-                lab[j] = lab[j - 1]
-    out: List[TaggedSpan] = []
-    j = 0
-    while j < len(lab):
-        k = lab[j]
-        if not k:
-            j += 1
-            continue
-        e = j
-        while e + 1 < len(lab) and lab[e + 1] == k:
-            e += 1
-        a, b = trim_source(tokens, j, e) if k == 1 else (j, e)
-        if a <= b:
-            out.append(TaggedSpan(int(starts[a]), int(ends[b]), TAG_KINDS[k], float(probs[a:b + 1, k].mean()), a, b))
-        j = e + 1
+        before = layout.shift(lab, -1, 0)
+        gap = (lab == 0) & (before > 0) & (before == layout.shift(lab, 1, 0))
+        lab[gap] = before[gap]
+    first = np.flatnonzero((lab > 0) & (layout.shift(lab, -1, -1) != lab))
+    last = np.flatnonzero((lab > 0) & (layout.shift(lab, 1, -1) != lab))
+    begins = (np.cumsum(lengths) - lengths).tolist()
+    owner = np.repeat(np.arange(len(lengths)), lengths)[first].tolist()
+    found: List[Tuple[int, int, int, int]] = []  # (text, first token, last token, kind), in order
+    for i, a, e, k in zip(owner, first.tolist(), last.tolist(), lab[first].tolist()):
+        if k == 1:
+            b0 = begins[i]
+            a, e = (x + b0 for x in trim_source(tokens[b0:b0 + int(lengths[i])], a - b0, e - b0))
+            if a > e:
+                continue
+        found.append((i, a, e, k))
+    out: List[List[TaggedSpan]] = [[] for _ in range(len(lengths))]
+    if not found:
+        return out
+    # each span's probability sum, added up over its own tokens only (the same whatever the batch)
+    bounds = np.array([x for _, a, e, _ in found for x in (a, e + 1)], dtype=np.int64)
+    padded = np.vstack([probs, np.zeros((1, probs.shape[1]), dtype=probs.dtype)])
+    sums = np.add.reduceat(padded.astype(np.float64), bounds, axis=0)[::2]
+    for (i, a, e, k), total in zip(found, sums[np.arange(len(found)), [f[3] for f in found]].tolist()):
+        b0 = begins[i]
+        out[i].append(TaggedSpan(int(starts[a]), int(ends[e]), TAG_KINDS[k], total / (e + 1 - a), a - b0, e - b0))
     return out
 
 
 def _softmax_rows(z: np.ndarray) -> np.ndarray:
-    z -= z.max(axis=1, keepdims=True)
+    """Softmax of each row of a three-column `z`, in place (column-wise ops: numpy is slow along a short axis)."""
+    z -= np.maximum(np.maximum(z[:, 0], z[:, 1]), z[:, 2])[:, None]
     np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
+    z /= (z[:, 0] + z[:, 1] + z[:, 2])[:, None]
     return z
+
+
+@dataclass
+class _Plan:
+    """How one stage's sums are scored: templates hashed per token, and joint tables of the rest."""
+
+    hashed: Tuple[Template, ...]
+    joint: Tuple[Tuple[Tuple[Tuple[str, int], ...], np.ndarray], ...]  # (inputs, table), one row per combination
+
+
+def _plan(templates: Sequence[Template], joint: Sequence[Sequence[int]], weights: np.ndarray) -> _Plan:
+    """Precompute, for each group of `joint` templates, the summed weights of every combination of their inputs."""
+    by_id = dict(templates)
+    n_buckets = weights.shape[0]
+    tables = []
+    for group in joint:
+        inputs = tuple(dict.fromkeys(p for tid in group for p in by_id[tid]))  # in order, once each
+        sizes = [len(_VALUES[name]) for name, _ in inputs]
+        combos = np.indices(sizes).reshape(len(sizes), -1)  # row r: the inputs' values of combination r
+        value = {p: _VALUES[p[0]][combos[j]] for j, p in enumerate(inputs)}
+        table = np.zeros((combos.shape[1], weights.shape[1]), dtype=np.float32)
+        for tid in group:
+            h = _mix(tid, *(value[p] for p in by_id[tid])) & np.uint64(n_buckets - 1)
+            table += weights[h.astype(np.int64)]
+        tables.append((inputs, table))
+    grouped = {tid for group in joint for tid in group}
+    return _Plan(tuple(t for t in templates if t[0] not in grouped), tuple(tables))
+
+
+def _score(plan: _Plan, cols: _Columns, weights: np.ndarray, out: np.ndarray) -> None:
+    """Add every template's weights for each token to `out`, shape ``(n_tokens, weights.shape[1])``."""
+    for template in plan.hashed:
+        out += np.take(weights, cols.hashed(template, weights.shape[0]), axis=0)
+    for inputs, table in plan.joint:
+        row = np.zeros(len(out), dtype=np.int64)
+        for name, d in inputs:  # mixed radix, first input most significant (np.indices order)
+            row *= len(_VALUES[name])
+            row += cols.get(name, d)
+        out += np.take(table, row, axis=0)
 
 
 class SpanTagger:
@@ -349,28 +470,34 @@ class SpanTagger:
             if self.coef2.shape != self.coef.shape:
                 raise ValueError(f"tagger weights of both stages must have one shape, got {self.coef.shape} "
                                  f"and {self.coef2.shape}")
+        # both stages read the first-stage features: one lookup gives both stages' weights
+        self._weights = self.coef if self.coef2 is None else np.ascontiguousarray(np.hstack([self.coef, self.coef2]))
+        self._plan = _plan(TEMPLATES, _JOINT, self._weights)
+        self._context_plan = None if self.coef2 is None else _plan(CONTEXT_TEMPLATES, _CONTEXT_JOINT, self.coef2)
 
     @staticmethod
     def _checked(coef, intercept) -> Tuple[np.ndarray, np.ndarray]:
-        coef = np.asarray(coef, dtype=np.float32)
+        coef = np.ascontiguousarray(coef, dtype=np.float32)  # row lookups: rows must be contiguous
         n = coef.shape[0] if coef.ndim else 0
         if coef.ndim != 2 or coef.shape[1] != len(TAG_KINDS) or n < 1 or n & (n - 1):
             raise ValueError(f"tagger weights must have shape (2**k, {len(TAG_KINDS)}), got {coef.shape}")
         return coef, np.asarray(intercept, dtype=np.float32).reshape(len(TAG_KINDS))
 
-    def first_stage(self, batch: TokenBatch, lexicon_kind: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Feature indices and first-stage probabilities of every token."""
-        idx = token_features(batch, lexicon_kind, self.n_buckets)
-        return idx, _softmax_rows(self.coef[idx].sum(axis=1) + self.intercept)
-
     def token_proba(self, batch: TokenBatch, lexicon_kind: np.ndarray) -> np.ndarray:
-        """P(O), P(SRC), P(CUE) of every token of `batch`, shape ``(n_tokens, 3)``."""
-        idx, p = self.first_stage(batch, lexicon_kind)
-        if self.coef2 is None:
+        """P(O), P(SRC), P(CUE) of every token of `batch`, shape ``(n_tokens, 3)``.
+
+        The same sums as the weights of :func:`token_features` (and
+        :func:`context_features`), up to float rounding.
+        """
+        z = np.zeros((len(batch.flat), self._weights.shape[1]), dtype=np.float32)
+        cols = _token_columns(batch, lexicon_kind)
+        _score(self._plan, cols, self._weights, z)
+        p = _softmax_rows(z[:, :3] + self.intercept)
+        if self._context_plan is None:
             return p
-        ctx = context_features(batch, p, self.n_buckets)
-        z = self.coef2[idx].sum(axis=1) + self.coef2[ctx].sum(axis=1) + self.intercept2
-        return _softmax_rows(z)
+        z2 = z[:, 3:] + self.intercept2
+        _score(self._context_plan, _context_columns(cols.layout, p), self.coef2, z2)
+        return _softmax_rows(z2)
 
     @classmethod
     def load(cls, path) -> SpanTagger:
@@ -387,31 +514,18 @@ class SpanTagger:
             arrays.update(coef2=self.coef2.astype(np.float16), intercept2=self.intercept2)
         np.savez_compressed(path, **arrays)
 
-    def spans(self, batch: TokenBatch, cues: Sequence[Sequence[Cue]],
-              offsets: Optional[Sequence[int]] = None) -> List[List[TaggedSpan]]:
+    def spans(self, batch: TokenBatch, lexicon_kind: np.ndarray) -> List[List[TaggedSpan]]:
         """The tagged spans of each text of `batch`, offsets into the text itself.
 
         Parameters
         ----------
         batch : TokenBatch
-        cues : sequence of sequence of Cue
-            The lexicon cues of each text.
-        offsets : sequence of int, optional
-            Where each text starts in the caller's text (the cues' coordinates); default 0.
+        lexicon_kind : ndarray of int
+            Per token, the lexicon kind covering it (as for :func:`token_features`).
         """
         starts, ends = token_extents(batch)
-        p = self.token_proba(batch, lexicon_kinds(cues, batch, starts, offsets))
-        kinds = p.argmax(axis=1)
-        out: List[List[TaggedSpan]] = [[] for _ in range(len(batch.lengths))]
-        begins = np.cumsum(batch.lengths) - batch.lengths
-        # only texts with a tagged token are decoded in Python
-        owner = np.repeat(np.arange(len(begins)), batch.lengths)
-        flagged = np.flatnonzero(np.bincount(owner[kinds > 0], minlength=len(begins)))
-        for i in flagged.tolist():
-            b, n = int(begins[i]), int(batch.lengths[i])
-            out[i] = spans_from_kinds(kinds[b:b + n].tolist(), p[b:b + n], starts[b:b + n], ends[b:b + n],
-                                      batch.flat[b:b + n])
-        return out
+        p = self.token_proba(batch, lexicon_kind)
+        return decode_spans(p.argmax(axis=1), p, starts, ends, batch.flat, batch.lengths)
 
 
 def attach(spans: Sequence[TaggedSpan]) -> List[Tuple[TaggedSpan, Optional[TaggedSpan]]]:

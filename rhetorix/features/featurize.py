@@ -336,6 +336,7 @@ def featurize(
     ngram_range: Tuple[int, int] = (1, 2),
     offsets: Optional[Sequence[int]] = None,
     batch: Optional[TokenBatch] = None,
+    kinds_out: Optional[np.ndarray] = None,
 ) -> Tuple[List[List[Cue]], FeatureRows]:
     """Find the cues of each sentence and compute its features.
 
@@ -353,6 +354,9 @@ def featurize(
         Added to the cue offsets of each text (its position in a larger string).
     batch : TokenBatch, optional
         ``TokenBatch.split(texts)``, when the caller has it already.
+    kinds_out : ndarray of int, optional
+        Filled with the lexicon kind of each token, as by
+        :func:`rhetorix.cues.finder.match`.
 
     Returns
     -------
@@ -363,7 +367,7 @@ def featurize(
     offsets = offsets if offsets is not None else [0] * n
     batch = batch if batch is not None else TokenBatch.split(texts)
     auto = lexicon.automaton
-    cues = match(texts, offsets, batch, cue_codes(batch, auto), auto)
+    cues = match(texts, offsets, batch, cue_codes(batch, auto), auto, kinds_out)
     packed, lengths = _packed(batch), batch.lengths
     cue_block = np.tile(np.asarray(cue_row("", []), dtype=np.float64), (n, 1))
     for i, found in enumerate(cues):

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..bundle import Bundle
 from ..cues.finder import find_cues
-from ..cues.tagger import TAG_KINDS, TaggedSpan, spans_from_kinds, token_extents
+from ..cues.tagger import TAG_KINDS, TaggedSpan, decode_spans, token_extents
 from ..errors import BundleError, extra_required
 from ..text.tokens import TokenBatch
 from .base import ATTRIBUTION_LABELS, Predictions, agree, make_sources, with_sources
@@ -176,20 +176,18 @@ class AccurateModel:
         batch = TokenBatch.split(texts)
         starts, ends = token_extents(batch)
         begins = np.cumsum(batch.lengths) - batch.lengths
-        out: List[List[TaggedSpan]] = []
+        words = np.zeros((len(batch.flat), len(TAG_KINDS)))
         for i, (z, piece_start) in enumerate(token_tags):
             b, n = int(begins[i]), int(batch.lengths[i])
             if n == 0 or len(z) == 0:
-                out.append([])
                 continue
             p = _softmax(z)
             p3 = np.stack([p[:, self._tag_cols[k]].sum(axis=1) for k in TAG_KINDS], axis=1)
             # each word takes the tags of its first word piece (the one the head was trained on)
-            st, en = starts[b:b + n], ends[b:b + n]
-            first = np.clip(np.searchsorted(piece_start, st), 0, len(piece_start) - 1)
-            words = p3[first]
-            out.append(spans_from_kinds(words.argmax(axis=1).tolist(), words, st, en, batch.flat[b:b + n]))
-        return out
+            first = np.clip(np.searchsorted(piece_start, starts[b:b + n]), 0, len(piece_start) - 1)
+            words[b:b + n] = p3[first]
+        # words of a sentence the encoder never saw keep all-zero rows: tag O, no span
+        return decode_spans(words.argmax(axis=1), words, starts, ends, batch.flat, batch.lengths)
 
     def spans(self, texts: Sequence[str]) -> List[List[TaggedSpan]]:
         """The token head's source and cue spans of each text (offsets into it); empty without a token head."""

@@ -64,11 +64,10 @@ def with_sources(cues: List[List[Cue]], sources: Sequence[Sequence[Source]]) -> 
     """The cues of each sentence with the ``named_source`` cues replaced by its named sources."""
     out = []
     for cs, ss in zip(cues, sources):
-        kept = [c for c in cs if c.kind != "named_source"]
         named = [make_cue("named_source", s.start, s.end, s.text) for s in ss if s.kind == "named"]
-        if named:
-            kept = sorted(kept + named, key=cue_order)
-        out.append(kept)
+        if named or any(c.kind == "named_source" for c in cs):
+            cs = sorted([c for c in cs if c.kind != "named_source"] + named, key=cue_order)
+        out.append(cs)
     return out
 
 

@@ -7,9 +7,8 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 import numpy as np
 
 from ..bundle import Bundle
-from ..cues.finder import find_cues
 from ..cues.lexicon import Lexicon
-from ..cues.tagger import SpanTagger, TaggedSpan
+from ..cues.tagger import SpanTagger, TaggedSpan, lexicon_kinds
 from ..errors import BundleError
 from ..features.featurize import N_DENSE, featurize
 from ..text.tokens import TokenBatch
@@ -72,19 +71,20 @@ class FastModel:
         """The tagger's source and cue spans of each text (offsets into it); empty without a tagger."""
         if self.tagger is None:
             return [[] for _ in texts]
-        return self.tagger.spans(TokenBatch.split(texts), find_cues(texts, self.lexicon.automaton))
+        return self.tagger.spans(*lexicon_kinds(texts, self.lexicon.automaton))
 
     def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:
         """Probabilities and cues of each text (see :class:`~rhetorix.tiers.base.Model`)."""
         batch = TokenBatch.split(texts)
-        cues, X = featurize(texts, self.lexicon, self.n_hash, self.ngram_range, offsets, batch)
+        kinds = np.zeros(len(batch.flat), dtype=np.int64) if self.tagger is not None else None
+        cues, X = featurize(texts, self.lexicon, self.n_hash, self.ngram_range, offsets, batch, kinds)
         z_op, z_ca, z_att = np.split(X.decision(self._coef), self._cuts, axis=1)
         op_head, ca_head, att_head = self._heads
         attribution = att_head.proba_from_decision(z_att)[:, self._att_index]
         sources = None
         if self.tagger is not None:
             offs = offsets if offsets is not None else [0] * len(texts)
-            sources = make_sources(texts, offs, self.tagger.spans(batch, cues, offs))
+            sources = make_sources(texts, offs, self.tagger.spans(batch, kinds))
             attribution = agree(attribution, sources)
             cues = with_sources(cues, sources)
         return Predictions(

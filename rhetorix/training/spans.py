@@ -25,7 +25,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..cues.finder import find_cues
 from ..cues.lexicon import Lexicon
 from ..cues.sources import source_kind_in
 from ..cues.tagger import (
@@ -116,9 +115,8 @@ def fit_tagger(texts: Sequence[str], spans: Sequence[Sequence[Tuple[int, int, st
         700,000 tokens the fit stops there, short of scikit-learn's
         convergence tolerance; the warning is silenced).
     """
-    batch = TokenBatch.split(texts)
-    starts, _ = token_extents(batch)
-    idx = token_features(batch, lexicon_kinds(find_cues(texts, lexicon.automaton), batch, starts), n_buckets)
+    batch, kinds = lexicon_kinds(texts, lexicon.automaton)
+    idx = token_features(batch, kinds, n_buckets)
     y = gold_token_kinds(batch, spans)
     coef, intercept = _fit_stage(_rows(idx, n_buckets), y, C_reg, max_iter)
     if groups is None:

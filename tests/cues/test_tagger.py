@@ -5,15 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rhetorix.cues.cue import Cue
+from rhetorix.bundle import load_bundle
 from rhetorix.cues.sources import source_kind
 from rhetorix.cues.tagger import (
+    N_CONTEXT,
     N_TEMPLATES,
     TAG_KINDS,
     SpanTagger,
     attach,
+    context_features,
+    decode_spans,
     lexicon_kinds,
-    spans_from_kinds,
     token_extents,
     token_features,
 )
@@ -34,7 +36,7 @@ def test_tiny_batches_are_featurised(texts):
     idx = token_features(batch, np.zeros(n, dtype=np.int64), 2**8)
     assert idx.shape == (n, N_TEMPLATES)
     tagger = SpanTagger(np.zeros((2**8, 3)), np.array([1.0, 0, 0]), np.zeros((2**8, 3)), np.array([1.0, 0, 0]))
-    assert tagger.spans(batch, [[] for _ in texts]) == [[] for _ in texts]
+    assert tagger.spans(batch, np.zeros(n, dtype=np.int64)) == [[] for _ in texts]
 
 
 def test_token_extents_match_the_tokenizer():
@@ -58,13 +60,20 @@ def test_features_are_deterministic_in_range_and_local_to_a_text():
     assert np.array_equal(alone, idx[:len(alone)])
 
 
-def test_lexicon_kinds_mark_the_tokens_a_cue_covers_with_document_offsets():
-    text = "Officials said the dam failed."
-    batch = TokenBatch.split([text])
-    starts, _ = token_extents(batch)
-    cue = Cue("attribution_cue", 100 + 10, 100 + 14, "said")  # the sentence starts at 100 in a document
-    kinds = lexicon_kinds([[cue]], batch, starts, [100])
-    assert kinds.tolist() == [0, 6, 0, 0, 0, 0]  # 1 + LEXICON_KINDS.index("attribution_cue")
+def test_lexicon_kinds_mark_the_tokens_a_cue_covers():
+    lexicon = load_bundle().lexicon
+    batch, kinds = lexicon_kinds(["Dana Cole said the dam failed.", "", "Many experts believe it."],
+                                 lexicon.automaton)
+    assert batch.flat[:7] == ["Dana", "Cole", "said", "the", "dam", "failed", "."]
+    assert kinds[:7].tolist() == [0, 0, 6, 0, 0, 0, 0]  # 1 + LEXICON_KINDS.index("attribution_cue")
+    assert kinds[7:9].tolist() == [7, 7]  # "Many experts": 1 + LEXICON_KINDS.index("vague_source")
+
+
+def _one(kinds, probs, starts, ends, toks, fill_gaps=True):
+    """decode_spans of one sentence."""
+    [spans] = decode_spans(np.asarray(kinds), probs, np.asarray(starts), np.asarray(ends), toks, [len(toks)],
+                           fill_gaps)
+    return spans
 
 
 def test_spans_fill_one_token_gaps_and_trim_the_edges_of_sources():
@@ -73,13 +82,13 @@ def test_spans_fill_one_token_gaps_and_trim_the_edges_of_sources():
     starts = np.arange(len(toks)) * 10
     ends = starts + 5
     probs = np.full((len(toks), 3), 1 / 3)
-    spans = spans_from_kinds(kinds, probs, starts, ends, toks)
+    spans = _one(kinds, probs, starts, ends, toks)
     assert [(s.kind, s.first_token, s.last_token) for s in spans] == [("SRC", 0, 4), ("CUE", 6, 6)]
     assert (spans[0].start, spans[0].end) == (0, 45)
-    spans = spans_from_kinds(kinds, probs, starts, ends, toks, fill_gaps=False)
+    spans = _one(kinds, probs, starts, ends, toks, fill_gaps=False)
     assert [(s.kind, s.first_token, s.last_token) for s in spans] == [("SRC", 0, 1), ("SRC", 4, 4), ("CUE", 6, 6)]
     # a cue may be punctuation (a colon introducing a quote)
-    assert [s.kind for s in spans_from_kinds([2], probs[:1], starts[:1], ends[:1], [":"])] == ["CUE"]
+    assert [s.kind for s in _one([2], probs[:1], starts[:1], ends[:1], [":"])] == ["CUE"]
 
 
 @pytest.mark.parametrize("toks, kinds, kept", [
@@ -93,7 +102,7 @@ def test_spans_fill_one_token_gaps_and_trim_the_edges_of_sources():
 ])
 def test_sources_lose_adverbs_time_phrases_and_leading_prepositions(toks, kinds, kept):
     probs = np.full((len(toks), 3), 1 / 3)
-    [src] = [s for s in spans_from_kinds(kinds, probs, np.arange(len(toks)), np.arange(len(toks)) + 1, toks)
+    [src] = [s for s in _one(kinds, probs, np.arange(len(toks)), np.arange(len(toks)) + 1, toks)
              if s.kind == "SRC"]
     assert (src.first_token, src.last_token) == kept
 
@@ -101,10 +110,10 @@ def test_sources_lose_adverbs_time_phrases_and_leading_prepositions(toks, kinds,
 def test_each_source_attaches_to_the_nearest_cue():
     toks = ["Ann", "said", "that", "Bo", "thinks", "so"]
     probs = np.full((len(toks), 3), 1 / 3)
-    spans = spans_from_kinds([1, 2, 0, 1, 2, 0], probs, np.arange(6), np.arange(6) + 1, toks)
+    spans = _one([1, 2, 0, 1, 2, 0], probs, np.arange(6), np.arange(6) + 1, toks)
     pairs = [(s.first_token, c.first_token) for s, c in attach(spans)]
     assert pairs == [(0, 1), (3, 4)]
-    lone = spans_from_kinds([1, 0, 0], probs[:3], np.arange(3), np.arange(3) + 1, toks[:3])
+    lone = _one([1, 0, 0], probs[:3], np.arange(3), np.arange(3) + 1, toks[:3])
     assert attach(lone)[0][1] is None
 
 
@@ -162,3 +171,33 @@ def test_source_kind_discounts_capitals_that_name_no_one(text, initial, kind):
 def test_the_rule_that_labelled_polnear_is_kept():
     assert source_kind("Traders", extended=False) == "named"  # as PolNeAR's training labels have it
     assert source_kind("Officials", extended=False) == "vague"
+
+
+def test_overlapping_cues_leave_the_attribution_kind_on_shared_tokens():
+    lexicon = load_bundle().lexicon.extended({"hedge": ["said the"]})
+    _, kinds = lexicon_kinds(["Dana Cole said the dam failed."], lexicon.automaton)
+    assert kinds[2:4].tolist() == [6, 2]  # "said": attribution cue over hedge; "the": hedge only
+
+
+def test_scoring_sums_the_same_weights_as_the_feature_indices():
+    """token_proba (joint tables, hashed words) equals the plain sum over token_features/context_features."""
+    rng = np.random.default_rng(1)
+    n_buckets = 2**12
+    tagger = SpanTagger(rng.normal(size=(n_buckets, 3)), rng.normal(size=3),
+                        rng.normal(size=(n_buckets, 3)), rng.normal(size=3))
+    texts = TEXTS + ["Many experts, a panel said, believe the plan failed: \"it did\".", "A b c d e f g"]
+    batch = TokenBatch.split(texts)
+    kinds = rng.integers(0, 8, len(batch.flat))
+
+    def softmax(z):
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    idx = token_features(batch, kinds, n_buckets)
+    p1 = softmax(tagger.coef[idx].sum(axis=1) + tagger.intercept)
+    ctx = context_features(batch, p1, n_buckets)
+    assert ctx.shape == (len(batch.flat), N_CONTEXT)
+    p2 = softmax(tagger.coef2[np.hstack([idx, ctx])].sum(axis=1) + tagger.intercept2)
+    assert np.allclose(tagger.token_proba(batch, kinds), p2, atol=1e-5)
+    one = SpanTagger(tagger.coef, tagger.intercept)
+    assert np.allclose(one.token_proba(batch, kinds), p1, atol=1e-5)

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("sklearn", reason="the train extra is not installed (pip install '.[train]')")
 
 from rhetorix.bundle import load_bundle  # noqa: E402
-from rhetorix.cues.finder import find_cues  # noqa: E402
+from rhetorix.cues.tagger import lexicon_kinds  # noqa: E402
 from rhetorix.text.tokens import TokenBatch  # noqa: E402
 from rhetorix.training.spans import (  # noqa: E402
     fit_tagger,
@@ -81,6 +81,6 @@ def test_the_tagger_learns_a_pattern_in_both_stages():
         tagger = fit_tagger(texts, spans, lexicon, g, n_buckets=2**12, C_reg=1.0, max_iter=200)
         assert (tagger.coef2 is None) == (g is None)
         new = ["Gil Rhee said the bridge was unsafe.", "The council met and the road closed."]
-        found = tagger.spans(TokenBatch.split(new), find_cues(new, lexicon.automaton))
+        found = tagger.spans(*lexicon_kinds(new, lexicon.automaton))
         assert [(new[0][s.start:s.end], s.kind) for s in found[0]] == [("Gil Rhee", "SRC"), ("said", "CUE")]
         assert found[1] == []
