@@ -9,7 +9,7 @@ spans behind every score, and who each claim is attributed to (source spans).
 >>> doc = scorer.score_document("Sanctions caused the crisis, experts say.")  # doctest: +SKIP
 """
 
-import importlib
+from importlib import import_module as _import_module
 
 from ._version import __version__
 
@@ -28,6 +28,7 @@ _EXPORTS = {
     "BundleError": "errors",
     "BatchError": "errors",
     "ReportError": "errors",
+    "score_frame": "frames",
     "run_batch": "batch",
     "score_stream": "batch",
     "BatchSummary": "batch",
@@ -46,11 +47,11 @@ __all__ = ["__version__", *_EXPORTS]
 
 def __getattr__(name: str):
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        value = getattr(_import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'rhetorix' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(__all__)

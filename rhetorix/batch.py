@@ -22,22 +22,22 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
-
-from tqdm import tqdm
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import BatchError, extra_required
 from .io.formats import INPUT_FORMATS, output_format
 from .io.readers import Record, expand_inputs, iter_records, read_records
-from .io.rows import LEVELS
+from .io.rows import LEVELS, plural
 from .io.writers import ErrorSink, ParquetSink, TextSink
-from .scorer import Scorer, load
+from .progress import progress_bar
+from .scorer import Scorer, check_thresholds, load
 
-__all__ = ["BatchError", "BatchSummary", "Record", "iter_records", "run_batch", "score_stream", "worker_scorer"]
+__all__ = ["BatchError", "BatchSummary", "Record", "iter_records", "run_batch", "score_stream", "worker_scorer",
+           "threshold_items"]
 
 # 2: document rows gained `words`; a run started by version 1 cannot be resumed into the same file
 RESUME_VERSION = 2
@@ -59,10 +59,20 @@ def _chunks(records: Iterable[Record]) -> Iterator[List[Record]]:
 
 
 # ------------------------------------------------------------------ scoring
+#: Thresholds as worker arguments: hashable ``(flag, value)`` pairs.
+ThresholdItems = Tuple[Tuple[str, float], ...]
+
+
+def threshold_items(thresholds: Optional[Mapping[str, float]]) -> ThresholdItems:
+    """Checked thresholds (:func:`rhetorix.scorer.check_thresholds`) as sorted ``(flag, value)`` pairs."""
+    return tuple(sorted(check_thresholds(thresholds).items()))
+
+
 @functools.lru_cache(maxsize=8)
-def worker_scorer(model: Optional[str], lexicon_dir: Optional[str], sources: bool = True) -> Scorer:
+def worker_scorer(model: Optional[str], lexicon_dir: Optional[str], sources: bool = True,
+                  thresholds: ThresholdItems = ()) -> Scorer:
     """:func:`rhetorix.load` for these options, once per process (so once per worker)."""
-    return load(model, lexicon_dir=lexicon_dir, sources=sources)
+    return load(model, lexicon_dir=lexicon_dir, sources=sources, thresholds=dict(thresholds))
 
 
 def _rows(scorer, rid: str, text: str, level: str) -> List[Dict[str, object]]:
@@ -78,12 +88,13 @@ def _score_chunk(
     model: Optional[str],
     lexicon_dir: Optional[str],
     sources: bool = True,
+    thresholds: ThresholdItems = (),
 ) -> List[Tuple[Optional[List[Dict[str, object]]], Optional[str]]]:
     """Score ``(id, text)`` items (text None: skipped); per item ``(rows, error)``.
 
     Runs in worker processes, so it takes and returns plain data only.
     """
-    scorer = worker_scorer(model, lexicon_dir, sources)
+    scorer = worker_scorer(model, lexicon_dir, sources, thresholds)
     out: List[Tuple[Optional[List[Dict[str, object]]], Optional[str]]] = []
     for rid, text in items:
         if text is None:
@@ -94,6 +105,44 @@ def _score_chunk(
         except Exception as exc:  # a record must never stop the run
             out.append((None, f"scoring failed: {type(exc).__name__}: {exc}"))
     return out
+
+
+#: Seconds between a worker's checks that the process that started the run is alive.
+ORPHAN_CHECK_S = 1.0
+_watching = False
+
+
+def _exit_with(parent: int) -> None:
+    """In a worker: exit at once when `parent` (the run's process) is gone, whatever killed it.
+
+    A process whose parent dies is adopted by another (init or a subreaper):
+    its ``getppid()`` changes.  A daemon thread checks every
+    :data:`ORPHAN_CHECK_S` seconds, so a worker never outlives a ``kill -9``
+    of the run by more than that (and the process pool's helper processes,
+    which wait for the workers, end with them).
+    """
+    global _watching
+    if _watching or os.getpid() == parent:
+        return
+    _watching = True
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rhetorix-orphan-watch", daemon=True).start()
+
+
+class _InWorker:
+    """`func` for a worker process that exits when the run's process dies (picklable)."""
+
+    def __init__(self, func: Callable):
+        self.func, self.parent = func, os.getpid()
+
+    def __call__(self, chunk):
+        _exit_with(self.parent)
+        return self.func(chunk)
 
 
 def _ordered_map(
@@ -108,8 +157,9 @@ def _ordered_map(
     else:
         from joblib import Parallel, delayed
 
+        work = _InWorker(func)
         with Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs") as parallel:
-            yield from parallel(delayed(func)(c) for c in chunks)
+            yield from parallel(delayed(work)(c) for c in chunks)
 
 
 def _dask_map(func: Callable, chunks: Iterable, address: str) -> Iterator:
@@ -139,6 +189,7 @@ def score_stream(
     model: Optional[str] = None,
     lexicon_dir: Optional[str] = None,
     sources: bool = True,
+    thresholds: Optional[Mapping[str, float]] = None,
 ) -> Iterator[Dict[str, object]]:
     """Score ``(id, text)`` pairs lazily and yield output rows in input order.
 
@@ -158,6 +209,8 @@ def score_stream(
         As for :func:`rhetorix.load`.
     sources : bool, default=True
         As for :func:`rhetorix.load`.
+    thresholds : mapping of str to float, optional
+        As for :func:`rhetorix.load`.
 
     Raises
     ------
@@ -165,6 +218,7 @@ def score_stream(
         If a text is not a ``str`` (naming its id).
     """
     _check_options(level, jobs)
+    th = threshold_items(thresholds)
 
     def records():
         for i, item in enumerate(items):
@@ -173,7 +227,7 @@ def score_stream(
                 raise TypeError(f"item {i} (id {rid!r}): text is {type(text).__name__}, expected str")
             yield Record("<items>", i, str(rid), text)
 
-    func = _ChunkScorer(level, model, lexicon_dir, sources)
+    func = _ChunkScorer(level, model, lexicon_dir, sources, th)
     for chunk, results in _scored_chunks(_chunks(records()), func, jobs, None):
         for rec, (rows, error) in zip(chunk, results):
             if error:
@@ -199,11 +253,13 @@ def _scored_chunks(
 class _ChunkScorer:
     """Picklable callable for workers: ``_score_chunk`` with the options bound."""
 
-    def __init__(self, level: str, model: Optional[str], lexicon_dir: Optional[str], sources: bool = True):
-        self.level, self.model, self.lexicon_dir, self.sources = level, model, lexicon_dir, sources
+    def __init__(self, level: str, model: Optional[str], lexicon_dir: Optional[str], sources: bool = True,
+                 thresholds: ThresholdItems = ()):
+        self.level, self.model, self.lexicon_dir = level, model, lexicon_dir
+        self.sources, self.thresholds = sources, thresholds
 
     def __call__(self, items):
-        return _score_chunk(items, self.level, self.model, self.lexicon_dir, self.sources)
+        return _score_chunk(items, self.level, self.model, self.lexicon_dir, self.sources, self.thresholds)
 
 
 def _check_options(level: str, jobs: int) -> None:
@@ -247,8 +303,9 @@ class BatchSummary:
     def line(self) -> str:
         """The one-line summary printed at the end of ``rhetorix batch``."""
         rate = self.sentences / self.seconds if self.seconds > 0 else 0.0
-        msg = (f"rhetorix batch: {self.documents:,} documents scored ({self.sentences:,} sentences) "
-               f"in {self.seconds:.1f} s, {rate:,.0f} sentences/s; {self.rejected:,} rejected")
+        msg = (f"rhetorix batch: {plural(self.documents, 'document')} scored "
+               f"({plural(self.sentences, 'sentence')}) in {self.seconds:.1f} s, {rate:,.0f} sentences/s; "
+               f"{self.rejected:,} rejected")
         return msg + (f" (see {self.errors})" if self.rejected else "")
 
 
@@ -257,6 +314,58 @@ def _save_state(path: str, state: Dict[str, object]) -> None:
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(state, fh)
     os.replace(tmp, path)  # atomic: a kill leaves the old state or the new one
+
+
+class _OutputLock:
+    """An exclusive lock on ``OUTPUT.lock`` for the length of a run (POSIX ``flock``).
+
+    The kernel releases a ``flock`` when its process ends, however it ends, so a
+    lock left by a killed run is stale and the next run takes it.  The file
+    holds the owner's pid for the error message.  Where ``fcntl`` is missing
+    (Windows) runs are not locked.
+    """
+
+    def __init__(self, output: str):
+        self.path = output + ".lock"
+        self.fh = None
+
+    def __enter__(self) -> _OutputLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        while True:
+            fh = open(self.path, "a+", encoding="utf-8")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.seek(0)
+                owner = fh.read().strip() or "unknown"
+                fh.close()
+                raise BatchError(f"{self.path[:-5]} is being written by another rhetorix batch run (pid {owner}); "
+                                 "wait for it to finish, or write to another output") from None
+            try:  # the lock must be on the file now at the path, not on one a finishing run just removed
+                same = os.path.samestat(os.fstat(fh.fileno()), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            fh.close()
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self.fh = fh
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fh is not None:
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+            self.fh.close()  # releases the flock
+            self.fh = None
 
 
 def _total_bytes(files: Sequence[Tuple[str, Optional[str]]]) -> Optional[int]:
@@ -283,6 +392,7 @@ def run_batch(
     sources: bool = True,
     dask_scheduler: Optional[str] = None,
     progress: Optional[bool] = None,
+    thresholds: Optional[Mapping[str, float]] = None,
 ) -> BatchSummary:
     """Score every record of `inputs` into `output`; what ``rhetorix batch`` runs.
 
@@ -310,6 +420,8 @@ def run_batch(
         Address of a dask.distributed scheduler to score on instead of local workers.
     progress : bool, optional
         Show a progress bar on stderr; default: when stderr is a terminal.
+    thresholds : mapping of str to float, optional
+        As for :func:`rhetorix.load`: they set the flags in the output.
 
     Returns
     -------
@@ -322,6 +434,10 @@ def run_batch(
     """
     t0 = time.monotonic()
     _check_options(level, jobs)
+    try:
+        th = threshold_items(thresholds)
+    except (TypeError, ValueError) as exc:
+        raise BatchError(str(exc)) from None
     if encoding_errors not in ("strict", "replace"):
         raise BatchError(f"encoding_errors must be 'strict' or 'replace', got {encoding_errors!r}")
     fmt = output_format(output)
@@ -335,67 +451,75 @@ def run_batch(
     files = expand_inputs(inputs)  # once, and before anything is written: a missing input fails early
     if not sources:  # only then: resume states of runs with sources (the default) stay valid
         options["sources"] = False
-    worker_scorer(model, lexicon_dir, sources)  # and on a bad model, before any worker starts
-    state: Dict[str, object] = {"version": RESUME_VERSION, "options": options, "records": 0,
-                                "output_bytes": None, "errors_bytes": 0,
-                                "documents": 0, "sentences": 0, "rejected": 0, "bytes": 0}
-    if resume:
-        if fmt == "parquet":
-            raise BatchError("--resume works with .jsonl and .csv output, not Parquet")
-        if os.path.exists(state_path):
-            with open(state_path, encoding="utf-8") as fh:
-                saved = json.load(fh)
-            if saved.get("version") != RESUME_VERSION or saved.get("options") != options:
-                raise BatchError(f"{state_path} was written by a different command; "
-                                 "rerun with the same inputs and options, or without --resume")
-            state = saved
-        elif os.path.exists(output):
-            raise BatchError(f"{output} exists but has no resume state ({state_path}): the run that "
-                             "wrote it finished or was not started with this version; remove it or drop --resume")
-    out = (ParquetSink(output, level) if fmt == "parquet"
-           else TextSink(output, fmt, level, state["output_bytes"]))
-    err = ErrorSink(errors, int(state["errors_bytes"]) if resume else 0)
-    summary = BatchSummary(int(state["documents"]), int(state["sentences"]), int(state["rejected"]),
-                           output=output, errors=errors)
-    done_bytes = int(state["bytes"])
-    bar = tqdm(total=_total_bytes(files), initial=done_bytes, unit="B", unit_scale=True, unit_divisor=1024,
-               desc="rhetorix batch", file=sys.stderr, mininterval=0.2, dynamic_ncols=True,
-               disable=not (sys.stderr.isatty() if progress is None else progress))
-    try:
-        if fmt != "parquet":
-            state["output_bytes"], state["errors_bytes"] = out.flush(), err.flush()
-            _save_state(state_path, state)
-        records = read_records(files, id_field, text_field, input_format, encoding, encoding_errors)
-        for _ in range(int(state["records"])):
-            if next(records, None) is None:
-                break
-        func = _ChunkScorer(level, model, lexicon_dir, sources)
-        for chunk, results in _scored_chunks(_chunks(records), func, jobs, dask_scheduler):
-            chunk_bytes = sum(rec.size for rec in chunk)
-            done_bytes += chunk_bytes
-            for rec, (rows, problem) in zip(chunk, results):
-                reason = rec.error or problem
-                if reason:
-                    err.write(rec, reason)
-                    summary.rejected += 1
-                    continue
-                out.write(rows)
-                summary.documents += 1
-                summary.sentences += len(rows) if level == "sentence" else int(rows[0]["sentences"])
+    if th:  # the same: only when set
+        options["thresholds"] = dict(th)
+    worker_scorer(model, lexicon_dir, sources, th)  # and on a bad model, before any worker starts
+    for path in (output, errors):  # a missing output folder is made, as `mkdir -p` would
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise BatchError(f"cannot create the folder of {path}: {exc.strerror or exc}") from None
+    with _OutputLock(output):  # one run per output at a time
+        state: Dict[str, object] = {"version": RESUME_VERSION, "options": options, "records": 0,
+                                    "output_bytes": None, "errors_bytes": 0,
+                                    "documents": 0, "sentences": 0, "rejected": 0, "bytes": 0}
+        if resume:
+            if fmt == "parquet":
+                raise BatchError("--resume works with .jsonl and .csv output, not Parquet")
+            if os.path.exists(state_path):
+                with open(state_path, encoding="utf-8") as fh:
+                    saved = json.load(fh)
+                if saved.get("version") != RESUME_VERSION or saved.get("options") != options:
+                    raise BatchError(f"{state_path} was written by a different command; "
+                                     "rerun with the same inputs and options, or without --resume")
+                state = saved
+            elif os.path.exists(output):
+                raise BatchError(f"{output} exists but has no resume state ({state_path}): the run that "
+                                 "wrote it finished or was not started with this version; remove it or drop --resume")
+        out = (ParquetSink(output, level) if fmt == "parquet"
+               else TextSink(output, fmt, level, state["output_bytes"]))
+        err = ErrorSink(errors, int(state["errors_bytes"]) if resume else 0)
+        summary = BatchSummary(int(state["documents"]), int(state["sentences"]), int(state["rejected"]),
+                               output=output, errors=errors)
+        done_bytes = int(state["bytes"])
+        bar = progress_bar(_total_bytes(files), "rhetorix batch", "B", progress, initial=done_bytes, unit_scale=True,
+                           unit_divisor=1024)
+        try:
             if fmt != "parquet":
-                state.update(records=int(state["records"]) + len(chunk), output_bytes=out.flush(),
-                             errors_bytes=err.flush(), documents=summary.documents,
-                             sentences=summary.sentences, rejected=summary.rejected, bytes=done_bytes)
+                state["output_bytes"], state["errors_bytes"] = out.flush(), err.flush()
                 _save_state(state_path, state)
-            else:
-                out.flush()
-            bar.set_postfix_str(f"{summary.documents:,} documents, {summary.sentences:,} sentences", refresh=False)
-            bar.update(chunk_bytes)
-    finally:
-        bar.close()
-        out.close()
-        err.close()
-    if os.path.exists(state_path):
-        os.remove(state_path)  # finished: nothing to resume
+            records = read_records(files, id_field, text_field, input_format, encoding, encoding_errors)
+            for _ in range(int(state["records"])):
+                if next(records, None) is None:
+                    break
+            func = _ChunkScorer(level, model, lexicon_dir, sources, th)
+            for chunk, results in _scored_chunks(_chunks(records), func, jobs, dask_scheduler):
+                chunk_bytes = sum(rec.size for rec in chunk)
+                done_bytes += chunk_bytes
+                for rec, (rows, problem) in zip(chunk, results):
+                    reason = rec.error or problem
+                    if reason:
+                        err.write(rec, reason)
+                        summary.rejected += 1
+                        continue
+                    out.write(rows)
+                    summary.documents += 1
+                    summary.sentences += len(rows) if level == "sentence" else int(rows[0]["sentences"])
+                if fmt != "parquet":
+                    state.update(records=int(state["records"]) + len(chunk), output_bytes=out.flush(),
+                                 errors_bytes=err.flush(), documents=summary.documents,
+                                 sentences=summary.sentences, rejected=summary.rejected, bytes=done_bytes)
+                    _save_state(state_path, state)
+                else:
+                    out.flush()
+                bar.set_postfix_str(f"{summary.documents:,} documents, {summary.sentences:,} sentences", refresh=False)
+                bar.update(chunk_bytes)
+        finally:
+            bar.close()
+            out.close()
+            err.close()
+        if os.path.exists(state_path):
+            os.remove(state_path)  # finished: nothing to resume
     summary.seconds = time.monotonic() - t0
     return summary

@@ -51,11 +51,43 @@ def _read_input(name: Optional[str], encoding: str, errors: str = "strict") -> s
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def _read_document(name: Optional[str], encoding: str, errors: str = "strict") -> str:
+    """:func:`_read_input` for one document: one with no text (only whitespace) is an error, as in batch."""
+    text = _read_input(name, encoding, errors)
+    if not text.strip():
+        raise UserError(f"{'<stdin>' if name in (None, '-') else name}: no text (only whitespace)")
+    return text
+
+
+def _threshold(spec: str):
+    """``KIND=VALUE`` of ``--threshold`` as ``(kind, value)``; argparse reports a bad one as a usage error."""
+    from .scorer import THRESHOLD_KINDS, check_thresholds
+
+    kind, sep, value = spec.partition("=")
+    try:
+        if not sep:
+            raise ValueError(f"expected KIND=VALUE with KIND one of {', '.join(THRESHOLD_KINDS)}, got {spec!r}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{kind}: {value!r} is not a number") from None
+        return next(iter(check_thresholds({kind.strip(): number}).items()))
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _thresholds(args):
+    """The ``--threshold`` options as a dict (the last value of a kind wins), or None."""
+    return dict(args.threshold) if args.threshold else None
+
+
 def _fmt(x: float) -> str:
     return f"{x:.2f}"
 
 
 def _write_table(results, out: TextIO, summary=None) -> None:
+    from .io.rows import plural
+
     out.write(f"{'#':>3}  {'opin':>5} {'caus':>5} {'attrib':<6} {'unatt':>5}  flags  text\n")
     for i, r in enumerate(results, 1):
         flags = "".join(
@@ -71,8 +103,8 @@ def _write_table(results, out: TextIO, summary=None) -> None:
         )
     if summary is not None:
         out.write(
-            f"\n{summary['sentences']} sentences; opinion share {summary['opinion_share']:.0%}; "
-            f"{summary['causal_claims']} causal claims, "
+            f"\n{plural(summary['sentences'], 'sentence')}; opinion share {summary['opinion_share']:.0%}; "
+            f"{plural(summary['causal_claims'], 'causal claim')}, "
             f"{summary['unattributed_causal_claims']} unattributed.\n"
             "flags: O opinion, C causal claim, U unattributed causal claim\n"
         )
@@ -97,7 +129,8 @@ def _write_csv(results, out: TextIO) -> None:
 def _cmd_score(args) -> int:
     from .errors import BundleError
 
-    text = _read_input(args.file, args.encoding, args.encoding_errors)
+    read = _read_input if args.sentences else _read_document  # lines are records, blank ones too
+    text = read(args.file, args.encoding, args.encoding_errors)
     try:
         scorer = _load_scorer(args)
     except (BundleError, FileNotFoundError, ValueError, ImportError) as exc:
@@ -131,7 +164,7 @@ def _cmd_batch(args) -> int:
             level=args.level, id_field=args.id_field, text_field=args.text_field,
             input_format=args.input_format, encoding=args.encoding,
             encoding_errors=args.encoding_errors, model=args.model, lexicon_dir=args.lexicon_dir,
-            sources=not args.no_sources,
+            sources=not args.no_sources, thresholds=_thresholds(args),
             dask_scheduler=args.dask_scheduler, progress=False if args.quiet else None,
         )
     except BatchError as exc:
@@ -162,7 +195,7 @@ def _cmd_report(args) -> int:
         except ReportError as exc:
             raise UserError(str(exc)) from None
     else:
-        text = _read_input(name, args.encoding, args.encoding_errors)
+        text = _read_document(name, args.encoding, args.encoding_errors)
         try:
             scorer = _load_scorer(args)
         except (BundleError, FileNotFoundError, ValueError, ImportError) as exc:
@@ -190,7 +223,7 @@ def _load_scorer(args):
     """The scorer named by ``--model`` and ``--lexicon-dir``."""
     from .scorer import load
 
-    return load(args.model, lexicon_dir=args.lexicon_dir, sources=not args.no_sources)
+    return load(args.model, lexicon_dir=args.lexicon_dir, sources=not args.no_sources, thresholds=_thresholds(args))
 
 
 def _cmd_train(args) -> int:
@@ -247,7 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "cascade (fast, and accurate where fast is unsure), or a bundle folder")
     model.add_argument("--lexicon-dir", metavar="DIR", help="folder of <kind>.txt files with extra cue entries")
     model.add_argument("--no-sources", action="store_true",
-                       help="do not look for sources (who says so): the fast tier scores about 3.4x as fast")
+                       help="do not look for sources (who says so): the fast tier scores about 1.5x as fast")
+    model.add_argument("--threshold", action="append", type=_threshold, metavar="KIND=VALUE",
+                       help="decision threshold of a flag, KIND one of opinion, causal, unattributed_causal, "
+                            "VALUE in [0, 1]: lower flags more (recall), higher fewer (precision); "
+                            "repeat for several (default: the model's, see the README)")
     reading = argparse.ArgumentParser(add_help=False)
     reading.add_argument("--encoding", default="utf-8", help="input encoding (default: utf-8)")
     reading.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
@@ -272,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "batch", parents=[model, reading, quiet], help="score many documents into JSON Lines, CSV or Parquet",
         description="Score every document of the inputs, streaming, in input order. Exit status: "
-                    "0 all records scored, 3 some rejected (see the errors file), 2 usage error.")
+                    "0 all records scored, 3 some rejected (see the errors file), 1 error (e.g. an "
+                    "unusable model or an unwritable output), 2 usage error (bad options or inputs, or "
+                    "another run writing the same output).")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="folder of .txt files (id = relative path), .jsonl or .csv file (.gz too), or - for stdin")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT",

@@ -10,56 +10,27 @@ input with one column added per field of :attr:`rhetorix.DocumentScore.summary`.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
-from .batch import worker_scorer
+from .batch import threshold_items, worker_scorer
+from .frames import SUMMARY_DTYPES, document_frame
 from .io.rows import DOCUMENT_COLUMNS
-from .results import summarize
 
-__all__ = ["score_dataframe", "SUMMARY_DTYPES"]
-
-#: dtype of each added column.
-SUMMARY_DTYPES = {
-    "sentences": "int64",
-    "words": "int64",
-    "opinion_share": "float64",
-    "causal_claims": "int64",
-    "unattributed_causal_claims": "int64",
-    "named_sources": "int64",
-    "vague_sources": "int64",
-}
-_EMPTY = summarize([])
-
-
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+__all__ = ["score_dataframe", "score_partition", "SUMMARY_DTYPES"]
 
 
 def score_partition(df, text_column: str, model: Optional[str] = None, lexicon_dir: Optional[str] = None,
-                    sources: bool = True):
+                    sources: bool = True, thresholds=()):
     """Score one pandas DataFrame: `df` with the summary columns added (a copy).
 
-    Missing texts (None or NaN) get an empty summary (0 sentences); any other
+    Missing texts (None, NaN, NA) get an empty summary (0 sentences); any other
     value that is not a ``str`` raises TypeError naming its row.
     """
-    scorer = worker_scorer(model, lexicon_dir, sources)
-    rows = []
-    for idx, text in zip(df.index, df[text_column]):
-        if _is_missing(text):
-            rows.append(_EMPTY)
-        elif isinstance(text, str):
-            rows.append(scorer.score_document(text).summary)
-        else:
-            raise TypeError(f"row {idx!r}: {text_column!r} is {type(text).__name__}, expected str")
-    out = df.copy()
-    for col in DOCUMENT_COLUMNS:
-        out[col] = [r[col] for r in rows]
-        out[col] = out[col].astype(SUMMARY_DTYPES[col])
-    return out
+    return document_frame(df, text_column, worker_scorer(model, lexicon_dir, sources, tuple(thresholds)))
 
 
 def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None, lexicon_dir: Optional[str] = None,
-                    sources: bool = True):
+                    sources: bool = True, thresholds: Optional[Mapping[str, float]] = None):
     """Add the document summary of each row's text to a Dask DataFrame (lazily).
 
     Parameters
@@ -71,6 +42,8 @@ def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None,
     model, lexicon_dir : str, optional
         As for :func:`rhetorix.load`; paths must be readable by the workers.
     sources : bool, default=True
+        As for :func:`rhetorix.load`.
+    thresholds : mapping of str to float, optional
         As for :func:`rhetorix.load`.
 
     Returns
@@ -84,7 +57,10 @@ def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None,
     ------
     KeyError
         If `text_column` is not a column of `ddf`.
+    ValueError
+        For bad `thresholds` or summary columns already in `ddf`.
     """
+    th = threshold_items(thresholds)
     if text_column not in ddf.columns:
         raise KeyError(f"no column {text_column!r}; columns are {list(ddf.columns)}")
     if any(c in ddf.columns for c in DOCUMENT_COLUMNS):
@@ -93,4 +69,4 @@ def score_dataframe(ddf, text_column: str = "text", model: Optional[str] = None,
     meta = ddf._meta.copy()
     for col in DOCUMENT_COLUMNS:
         meta[col] = meta.index.to_series().astype(SUMMARY_DTYPES[col]).iloc[:0]
-    return ddf.map_partitions(score_partition, text_column, model, lexicon_dir, sources, meta=meta)
+    return ddf.map_partitions(score_partition, text_column, model, lexicon_dir, sources, th, meta=meta)

@@ -10,9 +10,12 @@ batch, report or the command line.
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import threading
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .bundle import bundle_path, load_bundle
@@ -24,7 +27,11 @@ from .tiers.base import ATTRIBUTION_LABELS, Model
 from .tiers.cascade import CascadeModel
 from .tiers.fast import FastModel
 
-__all__ = ["Scorer", "load", "link_pronoun_sources", "MAX_CHARS", "MODEL_NAMES", "LINK_WINDOW"]
+__all__ = ["Scorer", "load", "link_pronoun_sources", "check_thresholds", "MAX_CHARS", "MODEL_NAMES", "LINK_WINDOW",
+           "THRESHOLD_KINDS"]
+
+#: The flags a threshold controls: a sentence is flagged when its score is at least the threshold.
+THRESHOLD_KINDS = ("opinion", "causal", "unattributed_causal")
 
 #: Default longest sentence, in characters (see :class:`Scorer`).
 MAX_CHARS = 100_000
@@ -79,6 +86,43 @@ def link_pronoun_sources(sentences: List[SentenceScore]) -> List[SentenceScore]:
     return out
 
 
+def check_thresholds(thresholds: Optional[Mapping[str, float]]) -> Dict[str, float]:
+    """A checked copy of user thresholds: keys from :data:`THRESHOLD_KINDS`, numbers in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If `thresholds` is not a mapping, or a value is not a number.
+    ValueError
+        For an unknown flag or a value outside [0, 1].
+    """
+    if thresholds is None:
+        return {}
+    if not isinstance(thresholds, Mapping):
+        raise TypeError(f"thresholds must be a mapping of flag to number, got {type(thresholds).__name__}")
+    out = {}
+    for kind, value in thresholds.items():
+        if kind not in THRESHOLD_KINDS:
+            raise ValueError(f"unknown threshold {kind!r}; choose from {', '.join(THRESHOLD_KINDS)}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"threshold {kind!r} must be a number, got {type(value).__name__}")
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise ValueError(f"threshold {kind!r} must be between 0 and 1, got {value}")
+        out[kind] = float(value)
+    return out
+
+
+def _checked_items(items, method: str, hint: str) -> List[str]:
+    """`items` as a list of str, or a TypeError naming what is wrong."""
+    if isinstance(items, str):
+        raise TypeError(f"{method} expects a list of str; {hint}")
+    try:
+        it = iter(items)
+    except TypeError:
+        raise TypeError(f"{method} expects a list of str, got {type(items).__name__}") from None
+    return [_check_str(x, i) for i, x in enumerate(it)]
+
+
 def _check_str(item, index: Optional[int] = None) -> str:
     if not isinstance(item, str):
         where = f"item {index}" if index is not None else "input"
@@ -104,17 +148,38 @@ class Scorer:
         when there is one in the last half of the window), so no text is lost
         and offsets stay exact; :meth:`score_sentences` raises ValueError for a
         longer item.  None turns the guard off.
+    thresholds : mapping of str to float, optional
+        Decision thresholds that replace the model's own for some flags
+        (keys from :data:`THRESHOLD_KINDS`; see :attr:`thresholds`).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad `max_chars` or `thresholds` (:func:`check_thresholds`).
     """
 
-    def __init__(self, model: Model, max_chars: Optional[int] = MAX_CHARS):
+    def __init__(self, model: Model, max_chars: Optional[int] = MAX_CHARS,
+                 thresholds: Optional[Mapping[str, float]] = None):
         if max_chars is not None and (not isinstance(max_chars, int) or max_chars < 1):
             raise ValueError(f"max_chars must be a positive int or None, got {max_chars!r}")
         self.max_chars = max_chars
         self.model = model
-        self.thresholds = {"opinion": 0.5, "causal": 0.5, "unattributed_causal": 0.5, **model.thresholds}
+        self._thresholds = MappingProxyType(
+            {**dict.fromkeys(THRESHOLD_KINDS, 0.5), **model.thresholds, **check_thresholds(thresholds)})
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        """The decision thresholds, read-only: ``opinion``, ``causal`` and ``unattributed_causal``.
+
+        A sentence's flag is set when its score is at least the threshold
+        (``unattributed_causal`` also needs the causal flag).  The model's own
+        values unless replaced when the scorer was made; for other values,
+        ``rhetorix.load(thresholds={...})`` (cheap: the model is shared).
+        """
+        return self._thresholds
 
     def __repr__(self) -> str:
-        return f"Scorer(model={self.model.name!r}, thresholds={self.thresholds})"
+        return f"Scorer(model={self.model.name!r}, thresholds={dict(self.thresholds)})"
 
     # -------------------------------------------------------------- sentences
     def score_sentences(self, sentences: Iterable[str], batch_size: int = 512) -> List[SentenceScore]:
@@ -132,9 +197,7 @@ class Scorer:
         list of SentenceScore
             Offsets are relative to each sentence (``start=0``, ``end=len(text)``).
         """
-        if isinstance(sentences, str):
-            raise TypeError("score_sentences expects a list of str; use score_document for one text")
-        items = [_check_str(s, i) for i, s in enumerate(sentences)]
+        items = _checked_items(sentences, "score_sentences", "use score_document for one text")
         if self.max_chars is not None:
             for i, s in enumerate(items):
                 if len(s) > self.max_chars:
@@ -201,18 +264,31 @@ class Scorer:
         sents = link_pronoun_sources(self._score([text[s:e] for s, e in spans], [s for s, _ in spans]))
         return DocumentScore(sents, summarize(sents), text)
 
-    def score_documents(self, texts: Iterable[str]) -> List[DocumentScore]:
-        """Score several documents; results in input order."""
-        if isinstance(texts, str):
-            raise TypeError("score_documents expects a list of str; use score_document for one text")
-        items = [_check_str(t, i) for i, t in enumerate(texts)]
-        return [self.score_document(t) for t in items]
+    def score_documents(self, texts: Iterable[str], progress: Optional[bool] = False) -> List[DocumentScore]:
+        """Score several documents; results in input order.
+
+        Parameters
+        ----------
+        texts : iterable of str
+        progress : bool or None, default=False
+            Show a progress bar on stderr, one step per document (None: when
+            stderr is a terminal).
+        """
+        items = _checked_items(texts, "score_documents", "use score_document for one text")
+        from .progress import progress_bar
+
+        with progress_bar(len(items), "rhetorix", "doc", progress) as bar:
+            out = []
+            for t in items:
+                out.append(self.score_document(t))
+                bar.update(1)
+        return out
 
 
 #: Names of the shipped models :func:`load` takes besides a bundle folder.
 MODEL_NAMES = ("fast", "accurate", "cascade")
 
-_SHIPPED: Dict[str, Scorer] = {}
+_SHIPPED: Dict[Tuple[str, bool], Model] = {}  # (name, sources): models are never changed after loading
 _SHIPPED_LOCK = threading.Lock()
 
 
@@ -222,6 +298,7 @@ def load(
     lexicon_dir: Optional[Union[str, os.PathLike]] = None,
     max_chars: Optional[int] = MAX_CHARS,
     sources: bool = True,
+    thresholds: Optional[Mapping[str, float]] = None,
 ) -> Scorer:
     """Load a model and return a :class:`Scorer`.
 
@@ -243,13 +320,20 @@ def load(
     sources : bool, default=True
         Find each sentence's sources (and make its attribution agree with
         them).  False leaves ``sources`` empty and the attribution the head's
-        own: the fast tier then scores about 3.4 times as fast (README,
+        own: the fast tier then scores about 1.5 times as fast (README,
         Performance).
+    thresholds : mapping of str to float, optional
+        Decision thresholds replacing the model's for some flags, e.g.
+        ``{"causal": 0.3}`` to flag more causal claims (recall) or
+        ``{"unattributed_causal": 0.7}`` to flag fewer (precision).  Keys from
+        :data:`THRESHOLD_KINDS`, values in [0, 1].  The shipped values and what
+        each trades are in the README (Thresholds).
 
     Returns
     -------
     Scorer
-        A shipped model without extras is loaded once per process and reused.
+        A new scorer each call; a shipped model without extras is loaded once
+        per process and shared by these scorers (it is never changed).
 
     Raises
     ------
@@ -257,7 +341,10 @@ def load(
         If the bundle is missing, damaged or of an unsupported format.
     ImportError
         For ``"accurate"`` or ``"cascade"`` without the accurate extra (naming it).
+    TypeError, ValueError
+        For bad `thresholds` or `max_chars`.
     """
+    checked = check_thresholds(thresholds)  # before any loading: a typo fails at once
     extras: Dict[str, List[str]] = {}
     if lexicon_dir is not None:
         extras.update(Lexicon.from_dir(lexicon_dir, require_all=False).entries)
@@ -266,12 +353,12 @@ def load(
             raise TypeError(f"extra_cues[{kind!r}] must be a list of phrases, not a str")
         extras.setdefault(kind, []).extend(phrases)
     name = "fast" if model is None else model
-    if isinstance(name, str) and name in MODEL_NAMES and not extras and max_chars == MAX_CHARS and sources:
+    if isinstance(name, str) and name in MODEL_NAMES and not extras:
         with _SHIPPED_LOCK:
-            if name not in _SHIPPED:
-                _SHIPPED[name] = Scorer(_model(name, None))
-            return _SHIPPED[name]
-    return Scorer(_model(name, extras or None, sources), max_chars)
+            if (name, sources) not in _SHIPPED:
+                _SHIPPED[name, sources] = _model(name, None, sources)
+            return Scorer(_SHIPPED[name, sources], max_chars, checked)
+    return Scorer(_model(name, extras or None, sources), max_chars, checked)
 
 
 def _model(name: Union[str, os.PathLike], extras: Optional[Mapping[str, Iterable[str]]], sources: bool = True) -> Model:

@@ -316,3 +316,103 @@ def test_resume_refuses_finished_output(tmp_path, capsys):
     assert run_cli([src, "-o", out], capsys)[0] == 0
     code, res = run_cli([src, "-o", out, "--resume"], capsys)
     assert code == 2 and "no resume state" in res.err
+
+
+# ------------------------------------------------------- workers and locks
+def _children(pid: int):
+    """Pids of the live descendants of `pid` (Linux /proc; zombies count as gone)."""
+    parents = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] != "Z":
+                parents[int(d.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from Linux /proc")
+def test_no_worker_outlives_a_killed_batch(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", many_docs(3000))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(_batch_cmd(src, out, "--jobs", "2"), cwd=Path(__file__).parents[1])
+    deadline = time.monotonic() + 120
+    children = set()
+    while time.monotonic() < deadline and proc.poll() is None:
+        children |= _children(proc.pid)
+        if out.exists() and out.read_bytes().count(b"\n") >= 200:  # the workers are scoring
+            break
+        time.sleep(0.05)
+    children |= _children(proc.pid)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    assert len(children) >= 2, children  # two workers at least
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in children):
+        time.sleep(0.1)
+    left = [p for p in children if _alive(p)]
+    for p in left:  # do not leave them to the next test
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"processes still alive 10 s after the run was killed: {left}"
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", many_docs(1500))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(_batch_cmd(src, out), cwd=Path(__file__).parents[1])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not Path(str(out) + ".lock").exists():
+            time.sleep(0.01)
+        assert proc.poll() is None
+        code, res = run_cli([src, "-o", out], capsys)
+        assert code == 2
+        assert f"{out} is being written by another rhetorix batch run (pid {proc.pid})" in res.err
+        assert res.err.count("\n") == 1
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # the kill left the lock file, but not the lock: the next run goes ahead
+    assert Path(str(out) + ".lock").exists()
+    code, _ = run_cli([src, "-o", tmp_path / "fresh.jsonl", "--quiet"], capsys)
+    assert code == 0
+    assert run_cli([src, "-o", out, "--resume", "--level", "sentence", "--quiet"], capsys)[0] == 0
+    assert not Path(str(out) + ".lock").exists()  # removed when a run ends
+
+
+def test_a_missing_output_folder_is_made(tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", DOCS[:1])
+    out = tmp_path / "new" / "deeper" / "scores.jsonl"
+    code, res = run_cli([src, "-o", out], capsys)
+    assert code == 0, res.err
+    assert len(read_jsonl(out)) == 1
+    assert "1 document scored (" in res.err and "sentences/s" in res.err
+
+
+def test_thresholds_set_the_flags_of_the_output(tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", DOCS)
+    low, high = tmp_path / "low.jsonl", tmp_path / "high.jsonl"
+    assert run_cli([src, "-o", low, "--level", "sentence", "--threshold", "causal=0", "--quiet"], capsys)[0] == 0
+    assert run_cli([src, "-o", high, "--level", "sentence", "--threshold", "causal=1", "--quiet"], capsys)[0] == 0
+    assert all(r["flags"]["causal"] for r in read_jsonl(low))
+    assert not any(r["flags"]["causal"] for r in read_jsonl(high))
+    rows = list(score_stream(DOCS, level="sentence", thresholds={"causal": 0.0}))
+    assert all(r["flags"]["causal"] for r in rows)
+    with pytest.raises(BatchError, match="unknown threshold"):
+        run_batch([str(src)], str(tmp_path / "x.jsonl"), thresholds={"causality": 0.5})

@@ -340,3 +340,41 @@ def test_main_train_and_evaluate_report_missing_corpora(monkeypatch, capsys, tmp
     assert not (tmp_path / "out" / "manifest.json").exists()
     assert cli.main(["evaluate", "-q", "--corpora", str(tmp_path / "none")]) == 1
     assert "corpora" in capsys.readouterr().err
+
+
+def test_main_whitespace_only_document_is_an_error_like_in_batch(monkeypatch, capsys, tmp_path):
+    blank = tmp_path / "blank.txt"
+    blank.write_text("  \n\t\n", encoding="utf-8")
+    for cmd in (["score", blank], ["report", blank, "-o", tmp_path / "r.html"], ["score", "-"]):
+        assert run_main(cmd, monkeypatch, b" \n") == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "no text (only whitespace)" in err
+    # line mode keeps blank lines as records
+    assert run_main(["score", "--sentences", "--format", "jsonl", blank], monkeypatch) == 0
+    assert [r["text"] for r in parse_jsonl(capsys.readouterr().out)] == ["  ", "\t"]
+
+
+def test_main_summary_counts_are_singular_for_one(monkeypatch, capsys):
+    assert run_main(["score", "-"], monkeypatch, b"Rain fell on Tuesday.") == 0
+    assert "\n1 sentence; opinion share" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cmd", ["score", "batch", "report"])
+def test_threshold_option_is_offered_and_checked(cmd, capsys):
+    with pytest.raises(SystemExit):
+        cli.main([cmd, "--help"])
+    assert "--threshold KIND=VALUE" in capsys.readouterr().out
+    for bad, why in (("causal", "expected KIND=VALUE"), ("cause=0.5", "unknown threshold 'cause'"),
+                     ("causal=high", "'high' is not a number"), ("opinion=1.5", "between 0 and 1")):
+        with pytest.raises(SystemExit) as exc:
+            cli.main([cmd, "--threshold", bad, "x"])
+        assert exc.value.code == 2 and why in capsys.readouterr().err
+
+
+def test_main_thresholds_change_the_flags(monkeypatch, capsys):
+    text = b"Because fuel prices rose, airlines cut several routes. Frankly, it is a disgrace."
+    assert run_main(["score", "-", "--format", "jsonl", "--threshold", "causal=1", "--threshold",
+                     "opinion=0"], monkeypatch, text) == 0
+    records = parse_jsonl(capsys.readouterr().out)
+    assert [r["flags"]["causal"] for r in records] == [False, False]
+    assert [r["flags"]["opinion"] for r in records] == [True, True]

@@ -243,9 +243,64 @@ def test_thresholds(scorer):
 
 
 # --------------------------------------------------------------------- load
-def test_load_is_cached(scorer):
-    assert rhetorix.load() is scorer
-    assert rhetorix.load() is rhetorix.load()
+def test_load_shares_the_model_not_the_scorer(scorer):
+    assert rhetorix.load().model is scorer.model
+    assert rhetorix.load() is not rhetorix.load()
+    assert rhetorix.load(sources=False).model is rhetorix.load(sources=False).model is not scorer.model
+
+
+def test_thresholds_are_read_only_and_set_per_scorer(scorer):
+    shipped = dict(scorer.thresholds)
+    with pytest.raises(TypeError):
+        scorer.thresholds["causal"] = 0.9
+    with pytest.raises(AttributeError):
+        scorer.thresholds = {"causal": 0.9}
+    with pytest.raises(TypeError):
+        scorer.model.thresholds["causal"] = 0.9  # the shared model too
+    strict = rhetorix.load(thresholds={"causal": 0.99, "unattributed_causal": 1})
+    assert strict.thresholds == {**shipped, "causal": 0.99, "unattributed_causal": 1.0}
+    assert dict(rhetorix.load().thresholds) == shipped == dict(scorer.thresholds)  # nothing leaked
+    text = ["Because fuel prices rose, airlines cut several routes."]
+    assert scorer.score_sentences(text)[0].flags["causal"]
+    assert not strict.score_sentences(text)[0].flags["causal"]
+    loose = rhetorix.Scorer(scorer.model, thresholds={"opinion": 0})
+    assert loose.score_sentences(text)[0].flags["opinion"]
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ({"causality": 0.5}, ValueError, "unknown threshold 'causality'; choose from opinion, causal"),
+    ({"causal": 1.5}, ValueError, "between 0 and 1"),
+    ({"causal": float("nan")}, ValueError, "between 0 and 1"),
+    ({"causal": "0.5"}, TypeError, "must be a number, got str"),
+    ({"causal": True}, TypeError, "must be a number, got bool"),
+    ([("causal", 0.5)], TypeError, "must be a mapping"),
+])
+def test_bad_thresholds_are_refused_before_loading(bad, error, match):
+    with pytest.raises(error, match=match):
+        rhetorix.load("no/such/bundle", thresholds=bad)
+
+
+@pytest.mark.parametrize("bad", [None, 3, object()])
+def test_non_iterables_get_a_clear_type_error(scorer, bad):
+    with pytest.raises(TypeError, match=f"score_sentences expects a list of str, got {type(bad).__name__}"):
+        scorer.score_sentences(bad)
+    with pytest.raises(TypeError, match=f"score_documents expects a list of str, got {type(bad).__name__}"):
+        scorer.score_documents(bad)
+
+
+def test_score_documents_shows_progress_only_when_asked(scorer, capsys):
+    docs = ["Rain fell.", "Prices rose because fuel cost more."]
+    assert [d.summary for d in scorer.score_documents(docs)] == [d.summary for d in
+                                                                  scorer.score_documents(docs, progress=True)]
+    err = capsys.readouterr().err
+    assert "2/2" in err and err.count("2/2") >= 1
+    scorer.score_documents(docs)
+    assert capsys.readouterr().err == ""
+
+
+def test_public_namespace_holds_only_the_public_api():
+    assert dir(rhetorix) == sorted(rhetorix.__all__)
+    assert "importlib" not in dir(rhetorix) and "score_frame" in dir(rhetorix)
 
 
 def test_load_extra_cues():
@@ -259,8 +314,8 @@ def test_load_extra_cues():
     assert [(c.kind, c.text) for c in cues if c.kind == "hedge"] == [("hedge", "By all accounts")]
     cues = extra.score_sentences([nonce])[0].cues
     assert [(c.kind, c.text) for c in cues if c.kind == "hedge"] == [("hedge", "As the owls foretold")]
-    # the shared default scorer is unchanged
-    assert rhetorix.load() is base
+    # the shared default model is unchanged
+    assert rhetorix.load().model is base.model
     assert not [c for c in base.score_sentences([nonce])[0].cues if c.kind == "hedge"]
     doc = extra.score_document("Rain fell. " + text)
     assert [c.text for s in doc.sentences for c in s.cues if c.kind == "hedge"] == ["By all accounts"]

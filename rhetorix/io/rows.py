@@ -9,7 +9,7 @@ from ..results import SUMMARY_FIELDS
 
 __all__ = [
     "SENTENCE_COLUMNS", "DOCUMENT_COLUMNS", "LEVELS", "columns", "flat_row", "flat_sentence",
-    "csv_cell", "json_line",
+    "csv_cell", "json_line", "plural",
 ]
 
 #: Output levels: one row per document (its summary) or per sentence.
@@ -80,3 +80,8 @@ def csv_cell(value: object) -> object:
 def json_line(obj: object) -> str:
     """One JSON Lines record: UTF-8 text kept, Unicode line breaks escaped, ending in ``\\n``."""
     return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
+def plural(n: int, noun: str) -> str:
+    """``"1 sentence"``, ``"2 sentences"``, ``"1,024 documents"``: counts in messages."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -23,6 +23,7 @@ length-sorted, padded sentences (docs/experiments.md).
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -98,7 +99,7 @@ class AccurateModel:
             raise BundleError(f"{bundle.path}: a {bundle.tier} bundle, not an accurate one")
         self.bundle = bundle
         self.lexicon = bundle.lexicon.extended(extra_cues) if extra_cues else bundle.lexicon
-        self.thresholds = dict(bundle.thresholds)
+        self.thresholds = MappingProxyType(dict(bundle.thresholds))  # shared: read-only
         self.name = f"accurate, {bundle.path}"
         cfg = bundle.manifest.get("encoder", {})
         try:

@@ -43,7 +43,7 @@ class CascadeModel:
         if not 0.0 <= band <= 1.0:
             raise ValueError(f"band must lie in [0, 1], got {band!r}")
         self.fast, self.accurate, self.band = fast, accurate, band
-        self.thresholds = dict(accurate.thresholds)
+        self.thresholds = accurate.thresholds
         self.name = f"cascade (band {band}) of {fast.name} and {accurate.name}"
 
     def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:

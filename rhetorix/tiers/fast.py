@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -52,7 +53,7 @@ class FastModel:
                     f"model {name!r} expects {head.coef.shape[1]} features but the featurizer "
                     f"makes {width}; the bundle does not match this rhetorix version"
                 )
-        self.thresholds = dict(bundle.thresholds)
+        self.thresholds = MappingProxyType(dict(bundle.thresholds))  # shared: read-only
         self.name = f"fast, {bundle.path}"
         att_classes = list(bundle.heads["attribution"].classes)
         self._att_index = [att_classes.index(c) for c in ATTRIBUTION_LABELS]
