@@ -23,15 +23,12 @@ from .cues.cue import Source
 from .cues.lexicon import Lexicon
 from .results import DocumentScore, SentenceScore, summarize
 from .tiers.accurate import AccurateModel
-from .tiers.base import ATTRIBUTION_LABELS, Model
+from .tiers.base import ATTRIBUTION_LABELS, THRESHOLD_KINDS, Model, thresholds_of
 from .tiers.cascade import CascadeModel
 from .tiers.fast import FastModel
 
 __all__ = ["Scorer", "load", "link_pronoun_sources", "check_thresholds", "MAX_CHARS", "MODEL_NAMES", "LINK_WINDOW",
            "THRESHOLD_KINDS"]
-
-#: The flags a threshold controls: a sentence is flagged when its score is at least the threshold.
-THRESHOLD_KINDS = ("opinion", "causal", "unattributed_causal")
 
 #: Default longest sentence, in characters (see :class:`Scorer`).
 MAX_CHARS = 100_000
@@ -164,8 +161,7 @@ class Scorer:
             raise ValueError(f"max_chars must be a positive int or None, got {max_chars!r}")
         self.max_chars = max_chars
         self.model = model
-        self._thresholds = MappingProxyType(
-            {**dict.fromkeys(THRESHOLD_KINDS, 0.5), **model.thresholds, **check_thresholds(thresholds)})
+        self._thresholds = MappingProxyType({**thresholds_of(model), **check_thresholds(thresholds)})
 
     @property
     def thresholds(self) -> Mapping[str, float]:

@@ -378,8 +378,8 @@ def test_a_second_run_on_the_same_output_is_refused(tmp_path, capsys):
     proc = subprocess.Popen(_batch_cmd(src, out), cwd=Path(__file__).parents[1])
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not Path(str(out) + ".lock").exists():
-            time.sleep(0.01)
+        while time.monotonic() < deadline and not Path(str(out) + ".resume.json").exists():
+            time.sleep(0.01)  # locked, and far enough to be resumed
         assert proc.poll() is None
         code, res = run_cli([src, "-o", out], capsys)
         assert code == 2

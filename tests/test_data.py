@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -168,3 +169,21 @@ def test_corpus_prefix_scan_detects_a_copy(tmp_path):
     copied = "Intro.\n" + sentence.replace(" of the ", " of\n  the ")
     norm = " ".join(copied.split())
     assert any(norm[i:i + PREFIX] in prefixes for i in range(len(norm) - PREFIX + 1))
+
+
+def test_model_card_states_the_measured_precision_and_recall(repo_root):
+    """The card's "What to expect" table is models/metrics.json's end-to-end figures, not typed by hand."""
+    card = (repo_root / "models" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    ours = json.loads((repo_root / "models" / "metrics.json").read_text(encoding="utf-8"))["ours"]
+    section = card[card.index("## What to expect at the shipped thresholds"):card.index("## Misuse")]
+    rows = [ln for ln in section.splitlines() if ln.startswith("| ") and "/" in ln.split("|")[3]]
+    sets = {"news": "news_test", "our held-back": "own_held_out", "protest news": "cnc_relabelled"}
+    current = None
+    assert len(rows) == 8
+    for row in rows:
+        flag, text, fast, accurate = [c.strip() for c in row.strip("|").split("|")]
+        current = next((v for k, v in sets.items() if text.startswith(k)), current)
+        key = flag.replace(" ", "_")
+        for tier, cell in (("fast", fast), ("accurate", accurate)):
+            m = ours[tier][current][key]
+            assert cell == f"{m['precision']:.2f} / {m['recall']:.2f}", (flag, text, tier)

@@ -25,7 +25,7 @@ PACKAGE = Path(rhetorix.__file__).resolve().parent
 
 # Layers from the bottom up: a module may import its own layer and the ones below.
 LAYERS: List[Tuple[str, ...]] = [
-    ("rhetorix", "rhetorix._version", "rhetorix.errors"),
+    ("rhetorix", "rhetorix._version", "rhetorix.errors", "rhetorix.progress"),
     ("rhetorix.text",),
     ("rhetorix.cues",),
     ("rhetorix.features",),
@@ -34,7 +34,7 @@ LAYERS: List[Tuple[str, ...]] = [
     ("rhetorix.results",),
     ("rhetorix.scorer",),
     ("rhetorix.io",),
-    ("rhetorix.batch", "rhetorix.report"),
+    ("rhetorix.batch", "rhetorix.report", "rhetorix.frames"),
     ("rhetorix.dask",),
     ("rhetorix.cli",),
 ]

@@ -431,3 +431,19 @@ def test_pronoun_sources_link_to_the_named_source_they_continue():
     far = link_pronoun_sources([sent(ines), *[sent() for _ in range(LINK_WINDOW)], sent(she)])
     assert far[-1].sources[0].refers_to is None  # too far back to tell
     assert link_pronoun_sources([sent(she)])[0].sources[0].refers_to is None
+
+
+def test_readme_states_the_shipped_thresholds(repo_root):
+    """The README's table of thresholds is the manifests' (rounded to 3 decimals)."""
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| flag | fast | accurate | cascade |"):]
+    rows = {}
+    for line in table.splitlines()[2:5]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0].split("`")[1]] = [float(c) for c in cells[1:]]
+    for k, name in enumerate(("fast", "accurate", "cascade")):
+        try:
+            th = rhetorix.load(name).thresholds
+        except ImportError:
+            continue  # the accurate extra is not installed
+        assert {flag: round(th[flag], 3) for flag in rows} == {flag: v[k] for flag, v in rows.items()}

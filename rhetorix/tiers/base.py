@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Protocol, Sequence
+from typing import Dict, List, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -11,7 +11,8 @@ from ..cues.cue import Cue, Source, cue_order, make_cue
 from ..cues.sources import source_kind_in
 from ..cues.tagger import TaggedSpan, attach
 
-__all__ = ["ATTRIBUTION_LABELS", "Predictions", "Model", "make_sources", "with_sources", "agree"]
+__all__ = ["ATTRIBUTION_LABELS", "Predictions", "Model", "make_sources", "with_sources", "agree", "THRESHOLD_KINDS",
+           "thresholds_of"]
 
 #: Attribution classes, in the column order of :attr:`Predictions.attribution`.
 ATTRIBUTION_LABELS = ("named", "vague", "none")
@@ -111,3 +112,12 @@ class Model(Protocol):
     def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:
         """Probabilities and cues of each text, a sentence starting at ``offsets[i]`` in the caller's text."""
         ...  # pragma: no cover
+
+
+#: The flags a threshold controls: a sentence is flagged when its score is at least the threshold.
+THRESHOLD_KINDS = ("opinion", "causal", "unattributed_causal")
+
+
+def thresholds_of(model: Model) -> Dict[str, float]:
+    """A model's decision thresholds, 0.5 for any flag it has none for."""
+    return {**dict.fromkeys(THRESHOLD_KINDS, 0.5), **model.thresholds}

@@ -53,7 +53,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -67,7 +67,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from ..bundle import bundle_path, load_bundle
 from ..cues.lexicon import Lexicon
-from ..tiers.base import ATTRIBUTION_LABELS, Model, agree
+from ..tiers.base import ATTRIBUTION_LABELS, Model, Predictions, agree, thresholds_of
 from ..tiers.cascade import BAND, CascadeModel, unsure
 from ..tiers.fast import FastModel
 from . import corpora as C
@@ -373,10 +373,8 @@ def _shipped_models(run: _Run) -> Dict[str, Model]:
     return models
 
 
-def _flags(model: Model, texts: List[str]) -> Dict[str, np.ndarray]:
-    """The shipped decisions of a model, as the scorer makes them."""
-    p = model.predict(texts)
-    th = {"opinion": 0.5, "causal": 0.5, "unattributed_causal": 0.5, **model.thresholds}
+def _flags(p: Predictions, th: Mapping[str, float]) -> Dict[str, np.ndarray]:
+    """The decisions the scorer makes from a model's predictions at thresholds `th`."""
     unatt = p.causal * (1.0 - p.attribution[:, 0])
     causal = p.causal >= th["causal"]
     return {
@@ -385,6 +383,23 @@ def _flags(model: Model, texts: List[str]) -> Dict[str, np.ndarray]:
         "attribution": np.asarray(ATTRIBUTION_LABELS)[np.argmax(p.attribution, axis=1)],
         "unattributed_causal": causal & (unatt >= th["unattributed_causal"]),
     }
+
+
+#: Thresholds at which :func:`_sweep` reports each flag (besides the shipped one).
+SWEEP = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def _sweep(p: Predictions, th: Mapping[str, float], gold: Mapping[str, np.ndarray]) -> Dict[str, List[Dict]]:
+    """Precision and recall of each flag at the :data:`SWEEP` thresholds and the shipped one, the
+    other flags' thresholds kept as shipped (the unattributed flag also needs the causal one)."""
+    out: Dict[str, List[Dict]] = {}
+    for flag in ("opinion", "causal", "unattributed_causal"):
+        rows = []
+        for t in sorted(set(SWEEP) | {th[flag]}):
+            pred = _flags(p, {**th, flag: t})[flag]
+            rows.append({"threshold": _r(t), "shipped": t == th[flag], **_prf(gold[flag], pred)})
+        out[flag] = rows
+    return out
 
 
 def _prf(y: np.ndarray, pred: np.ndarray) -> Dict[str, float]:
@@ -412,16 +427,20 @@ def _eval_ours(run: _Run) -> Dict[str, object]:
         res = {}
         for set_name, rows in sets.items():
             texts = [" ".join(str(r["text"]).split()) for r in rows]
-            f = _flags(model, texts)
+            p = model.predict(texts)
+            f = _flags(p, thresholds_of(model))
             y_op = np.asarray([int(r["opinion"]) for r in rows])
             y_ca = np.asarray([int(r["causal"]) for r in rows])
             y_att = np.asarray([str(r["attribution"]) for r in rows])
-            y_un = (y_ca == 1) & (y_att != "named")
+            y_un = ((y_ca == 1) & (y_att != "named")).astype(int)
             res[set_name] = {
                 "opinion_macro_f1": _r(f1_score(y_op, f["opinion"], average="macro")),
+                "opinion": _prf(y_op, f["opinion"]),
                 "causal": _prf(y_ca, f["causal"]),
                 "attribution_accuracy": _r(accuracy_score(y_att, f["attribution"])),
-                "unattributed_causal": _prf(y_un.astype(int), f["unattributed_causal"]),
+                "unattributed_causal": _prf(y_un, f["unattributed_causal"]),
+                "by_threshold": _sweep(p, thresholds_of(model),
+                                       {"opinion": y_op, "causal": y_ca, "unattributed_causal": y_un}),
             }
         out[name] = res
         log(f"  ours {name}: " + ", ".join(f"{k} causal P {v['causal']['precision']} unattributed F1 "
@@ -583,13 +602,17 @@ def metrics_table(results: Dict[str, object]) -> str:
                  "cnc_relabelled": "CNC, relabelled by us"}
         for set_name, label in names.items():
             n = ours["n"][set_name]
-            for metric, what in (("causal", "causal flag precision / recall"),
+            for metric, what in (("opinion", "opinion flag precision / recall"),
+                                 ("causal", "causal flag precision / recall"),
                                  ("unattributed_causal", "unattributed causal precision / recall")):
+                if metric not in ours[models[0]][set_name]:
+                    continue  # results written before the opinion flag was measured
                 vals = [f"{ours[m][set_name][metric]['precision']:.2f} / {ours[m][set_name][metric]['recall']:.2f}"
                         for m in models]
                 rows.append(f"| {label} ({n}) | {what} | " + " | ".join(vals) + " |")
             rows.append(f"| {label} ({n}) | opinion macro-F1 | "
                         + " | ".join(f"{ours[m][set_name]['opinion_macro_f1']:.3f}" for m in models) + " |")
+        rows += _sweep_table(ours, "news_test", [m for m in ("fast", "accurate") if m in ours])
     src = results.get("sources")
     if isinstance(src, dict):
         models = [m for m in ("fast", "accurate") if m in src]
@@ -603,6 +626,27 @@ def metrics_table(results: Dict[str, object]) -> str:
         rows.append("| matched sources | named vs vague accuracy | "
                     + " | ".join(f"{src[m]['source_kind_accuracy']:.3f}" for m in models) + " |")
     return "\n".join(rows)
+
+
+def _sweep_table(ours: Dict[str, object], set_name: str, models: Sequence[str]) -> List[str]:
+    """Rows of the precision / recall by threshold table of one labelled set (empty without sweeps)."""
+    if not models or "by_threshold" not in ours[models[0]][set_name]:
+        return []
+    rows = ["", f"Precision / recall (sentences flagged) of each flag by threshold, on our labels on news "
+            f"(test split, {ours['n'][set_name]} sentences); the other flags at their shipped thresholds:", "",
+            "| flag | threshold | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+
+    def cell(r):
+        return f"{r['precision']:.2f} / {r['recall']:.2f} ({r['flagged']})"
+
+    for flag in ("opinion", "causal", "unattributed_causal"):
+        sweeps = {m: ours[m][set_name]["by_threshold"][flag] for m in models}
+        for t in SWEEP:
+            rows.append(f"| {flag} | {t} | " + " | ".join(
+                next((cell(r) for r in sweeps[m] if r["threshold"] == t), "n/a") for m in models) + " |")
+        rows.append(f"| {flag} | **shipped** | " + " | ".join(
+            next(f"**{r['threshold']:.3f}**: {cell(r)}" for r in sweeps[m] if r["shipped"]) for m in models) + " |")
+    return rows
 
 
 def write_model_card_metrics(card: Path, results: Dict[str, object]) -> None:

@@ -26,7 +26,7 @@ def accurate():
 
 
 def test_load_by_name_is_cached_and_says_what_it_is(accurate):
-    assert rhetorix.load("accurate") is accurate
+    assert rhetorix.load("accurate").model is accurate.model
     assert isinstance(accurate.model, AccurateModel) and "accurate" in repr(accurate)
     th = accurate.thresholds
     assert set(th) == {"opinion", "causal", "unattributed_causal"} and all(0 < v < 1 for v in th.values())
