@@ -326,7 +326,7 @@ class _OutputLock:
     """
 
     def __init__(self, output: str):
-        self.path = output + ".lock"
+        self.output, self.path = output, output + ".lock"
         self.fh = None
 
     def __enter__(self) -> _OutputLock:
@@ -342,7 +342,7 @@ class _OutputLock:
                 fh.seek(0)
                 owner = fh.read().strip() or "unknown"
                 fh.close()
-                raise BatchError(f"{self.path[:-5]} is being written by another rhetorix batch run (pid {owner}); "
+                raise BatchError(f"{self.output} is being written by another rhetorix batch run (pid {owner}); "
                                  "wait for it to finish, or write to another output") from None
             try:  # the lock must be on the file now at the path, not on one a finishing run just removed
                 same = os.path.samestat(os.fstat(fh.fileno()), os.stat(self.path))
