@@ -390,8 +390,9 @@ def decode_spans(kinds: np.ndarray, probs: np.ndarray, starts: np.ndarray, ends:
         return out
     # each span's probability sum, added up over its own tokens only (the same whatever the batch)
     bounds = np.array([x for _, a, e, _ in found for x in (a, e + 1)], dtype=np.int64)
-    padded = np.vstack([probs, np.zeros((1, probs.shape[1]), dtype=probs.dtype)])
-    sums = np.add.reduceat(padded.astype(np.float64), bounds, axis=0)[::2]
+    padded = np.zeros((len(probs) + 1, probs.shape[1]))  # float64, one row past the end for the last bound
+    padded[:-1] = probs
+    sums = np.add.reduceat(padded, bounds, axis=0)[::2]
     for (i, a, e, k), total in zip(found, sums[np.arange(len(found)), [f[3] for f in found]].tolist()):
         b0 = begins[i]
         out[i].append(TaggedSpan(int(starts[a]), int(ends[e]), TAG_KINDS[k], total / (e + 1 - a), a - b0, e - b0))
