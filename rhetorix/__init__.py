@@ -1,8 +1,9 @@
 """rhetorix: how a piece of writing argues, sentence by sentence.
 
 Scores English sentences for opinion versus fact, causal claims, attribution
-(named, vague or none) and unattributed causal claims, and reports the cue
-spans behind every score, and who each claim is attributed to (source spans).
+(named, vague or none), unattributed causal claims and persuasion techniques,
+and reports the cue spans behind every score, and who each claim is
+attributed to (source spans).
 
 >>> import rhetorix
 >>> scorer = rhetorix.load()                        # doctest: +SKIP
@@ -24,6 +25,7 @@ _EXPORTS = {
     "summarize": "results",
     "Cue": "cues.cue",
     "Source": "cues.cue",
+    "TECHNIQUES": "cues.cue",
     "Lexicon": "cues.lexicon",
     "BundleError": "errors",
     "BatchError": "errors",

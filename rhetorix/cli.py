@@ -91,8 +91,8 @@ def _write_table(results, out: TextIO, summary=None) -> None:
     out.write(f"{'#':>3}  {'opin':>5} {'caus':>5} {'attrib':<6} {'unatt':>5}  flags  text\n")
     for i, r in enumerate(results, 1):
         flags = "".join(
-            ch if r.flags[k] else "."
-            for ch, k in (("O", "opinion"), ("C", "causal"), ("U", "unattributed_causal"))
+            ch if r.flags.get(k) else "."
+            for ch, k in (("O", "opinion"), ("C", "causal"), ("U", "unattributed_causal"), ("T", "techniques"))
         )
         text = " ".join(r.text.split())
         if len(text) > 90:
@@ -105,8 +105,10 @@ def _write_table(results, out: TextIO, summary=None) -> None:
         out.write(
             f"\n{plural(summary['sentences'], 'sentence')}; opinion share {summary['opinion_share']:.0%}; "
             f"{plural(summary['causal_claims'], 'causal claim')}, "
-            f"{summary['unattributed_causal_claims']} unattributed.\n"
-            "flags: O opinion, C causal claim, U unattributed causal claim\n"
+            f"{summary['unattributed_causal_claims']} unattributed; "
+            f"{plural(summary.get('techniques', 0), 'persuasion technique flag')}.\n"
+            "flags: O opinion, C causal claim, U unattributed causal claim, T a persuasion technique "
+            "(--format jsonl names it)\n"
         )
 
 
@@ -228,7 +230,9 @@ def _load_scorer(args):
 
 def _cmd_train(args) -> int:
     try:
-        if args.tier == "accurate":
+        if args.techniques:
+            from .training.techniques import train_techniques as train
+        elif args.tier == "accurate":
             from .training.teacher import train_teacher as train
         else:
             from .training.fit import train_bundle as train
@@ -354,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="bundle folder to write (for --tier accurate: the output folder)")
     p.add_argument("--tier", choices=("fast", "accurate"), default="fast", help="which model (default: fast)")
+    p.add_argument("--techniques", action="store_true",
+                   help="only fit the persuasion technique heads into the existing bundle DIR (fast or accurate; "
+                        "from SemEval PTC, minutes)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", parents=[corpora, quiet],
@@ -364,9 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", metavar="JSON", help="write metrics to this JSON file")
     p.add_argument("--card", metavar="MD", help="update the metrics table in this model card")
     p.add_argument("--plots", metavar="DIR", help="save reliability diagrams (PNG) here; needs matplotlib")
-    p.add_argument("--task", action="append", choices=("opinion", "causal", "attribution", "ours", "sources"),
+    p.add_argument("--task", action="append",
+                   choices=("opinion", "causal", "attribution", "ours", "sources", "techniques"),
                    help="evaluate only this task (repeatable; ours: the shipped models on our own labels; "
-                        "sources: source and cue spans on PolNeAR dev)")
+                        "sources: source and cue spans on PolNeAR dev; techniques: persuasion techniques, "
+                        "grouped CV on SemEval PTC)")
     p.add_argument("--model", action="append", choices=("fast", "accurate", "cascade"),
                    help="evaluate only this tier, beside the baselines (repeatable; default: all three)")
     p.set_defaults(func=_cmd_evaluate)

@@ -33,6 +33,8 @@ SUMMARY_DTYPES: Dict[str, str] = {
     "unattributed_causal_claims": "int64",
     "named_sources": "int64",
     "vague_sources": "int64",
+    "techniques": "int64",
+    "techniques_per_1000_words": "float64",
 }
 _EMPTY = summarize([])
 

@@ -16,7 +16,7 @@ __all__ = ["Cue", "Source", "SentenceScore", "DocumentScore", "summarize", "SUMM
 #: Fields of :attr:`DocumentScore.summary`, in order.
 SUMMARY_FIELDS = (
     "sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims", "named_sources",
-    "vague_sources",
+    "vague_sources", "techniques", "techniques_per_1000_words",
 )
 
 
@@ -43,15 +43,22 @@ class SentenceScore:
         ``causal * (1 - attribution_scores["named"])``.
     flags : dict
         Yes/no decisions for ``opinion``, ``causal`` and ``unattributed_causal``
-        at the bundle's thresholds; ``unattributed_causal`` is only set for
-        sentences flagged ``causal``.
+        at the scorer's thresholds (``unattributed_causal`` is only set for
+        sentences flagged ``causal``), and under ``techniques`` the list of
+        persuasion techniques flagged (names as in :attr:`techniques`).
     cues : list of Cue
         Spans supporting the scores, offsets into the scored text.  Cues of
-        kind ``named_source`` are the named :attr:`sources`.
+        kind ``named_source`` are the named :attr:`sources`; cues named for a
+        word-marked technique (``Loaded_Language``, ...) are the words that
+        mark it, in sentences flagged for it.
     sources : list of Source
         Who the sentence's claims are attributed to, each with its cue, offsets
         into the scored text (empty when none is found, or for a model without
         a span finder).
+    techniques : dict
+        Probability of each persuasion technique the model scores, by its
+        SemEval-2020 Task 11 name (``Loaded_Language``, ...; empty for a model
+        without technique heads).
     """
 
     text: str
@@ -65,6 +72,7 @@ class SentenceScore:
     flags: Dict[str, bool]
     cues: List[Cue] = field(default_factory=list)
     sources: List[Source] = field(default_factory=list)
+    techniques: Dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> Dict[str, object]:
         """Return a JSON-ready dict with the keys of the JSONL output."""
@@ -77,9 +85,10 @@ class SentenceScore:
             "attribution": self.attribution,
             "attribution_scores": dict(self.attribution_scores),
             "unattributed_causal": self.unattributed_causal,
-            "flags": dict(self.flags),
+            "flags": {**self.flags, "techniques": list(self.flags.get("techniques", ()))},
             "cues": [c.to_dict() for c in self.cues],
             "sources": [s.to_dict() for s in self.sources],
+            "techniques": dict(self.techniques),
         }
 
 
@@ -141,16 +150,20 @@ def summarize(sentences: Sequence[SentenceScore]) -> Dict[str, Union[int, float]
     -------
     dict
         ``sentences``, ``words``, ``opinion_share``, ``causal_claims`` and
-        ``unattributed_causal_claims``, ``named_sources`` and ``vague_sources``
-        (see :class:`DocumentScore`).
+        ``unattributed_causal_claims``, ``named_sources`` and ``vague_sources``,
+        ``techniques`` and ``techniques_per_1000_words`` (see :class:`DocumentScore`).
     """
     n = len(sentences)
+    words = sum(len(s.text.split()) for s in sentences)
+    techniques = sum(len(s.flags.get("techniques", ())) for s in sentences)
     return {
         "sentences": n,
-        "words": sum(len(s.text.split()) for s in sentences),
+        "words": words,
         "opinion_share": (sum(s.flags["opinion"] for s in sentences) / n) if n else 0.0,
         "causal_claims": sum(s.flags["causal"] for s in sentences),
         "unattributed_causal_claims": sum(s.flags["unattributed_causal"] for s in sentences),
         "named_sources": sum(src.kind == "named" for s in sentences for src in s.sources),
         "vague_sources": sum(src.kind == "vague" for s in sentences for src in s.sources),
+        "techniques": techniques,
+        "techniques_per_1000_words": 1000.0 * techniques / words if words else 0.0,
     }

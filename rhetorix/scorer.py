@@ -19,16 +19,16 @@ from types import MappingProxyType
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .bundle import bundle_path, load_bundle
-from .cues.cue import Source
+from .cues.cue import Source, cue_order
 from .cues.lexicon import Lexicon
 from .results import DocumentScore, SentenceScore, summarize
 from .tiers.accurate import AccurateModel
-from .tiers.base import ATTRIBUTION_LABELS, THRESHOLD_KINDS, Model, thresholds_of
+from .tiers.base import ATTRIBUTION_LABELS, TECHNIQUES, THRESHOLD_KINDS, Model, thresholds_of
 from .tiers.cascade import CascadeModel
 from .tiers.fast import FastModel
 
 __all__ = ["Scorer", "load", "link_pronoun_sources", "check_thresholds", "MAX_CHARS", "MODEL_NAMES", "LINK_WINDOW",
-           "THRESHOLD_KINDS"]
+           "THRESHOLD_KINDS", "TECHNIQUES"]
 
 #: Default longest sentence, in characters (see :class:`Scorer`).
 MAX_CHARS = 100_000
@@ -84,7 +84,7 @@ def link_pronoun_sources(sentences: List[SentenceScore]) -> List[SentenceScore]:
 
 
 def check_thresholds(thresholds: Optional[Mapping[str, float]]) -> Dict[str, float]:
-    """A checked copy of user thresholds: keys from :data:`THRESHOLD_KINDS`, numbers in [0, 1].
+    """A checked copy of user thresholds: keys from :data:`THRESHOLD_KINDS` or :data:`TECHNIQUES`, numbers in [0, 1].
 
     Raises
     ------
@@ -99,8 +99,9 @@ def check_thresholds(thresholds: Optional[Mapping[str, float]]) -> Dict[str, flo
         raise TypeError(f"thresholds must be a mapping of flag to number, got {type(thresholds).__name__}")
     out = {}
     for kind, value in thresholds.items():
-        if kind not in THRESHOLD_KINDS:
-            raise ValueError(f"unknown threshold {kind!r}; choose from {', '.join(THRESHOLD_KINDS)}")
+        if kind not in THRESHOLD_KINDS and kind not in TECHNIQUES:
+            raise ValueError(f"unknown threshold {kind!r}; choose from {', '.join(THRESHOLD_KINDS)} "
+                             "or a persuasion technique (rhetorix.TECHNIQUES)")
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"threshold {kind!r} must be a number, got {type(value).__name__}")
         if not (math.isfinite(value) and 0.0 <= value <= 1.0):
@@ -147,12 +148,14 @@ class Scorer:
         longer item.  None turns the guard off.
     thresholds : mapping of str to float, optional
         Decision thresholds that replace the model's own for some flags
-        (keys from :data:`THRESHOLD_KINDS`; see :attr:`thresholds`).
+        (keys from :data:`THRESHOLD_KINDS`, or the name of a persuasion
+        technique the model scores; see :attr:`thresholds`).
 
     Raises
     ------
     TypeError, ValueError
-        For a bad `max_chars` or `thresholds` (:func:`check_thresholds`).
+        For a bad `max_chars` or `thresholds` (:func:`check_thresholds`), or a
+        threshold for a technique the model does not score.
     """
 
     def __init__(self, model: Model, max_chars: Optional[int] = MAX_CHARS,
@@ -161,11 +164,18 @@ class Scorer:
             raise ValueError(f"max_chars must be a positive int or None, got {max_chars!r}")
         self.max_chars = max_chars
         self.model = model
-        self._thresholds = MappingProxyType({**thresholds_of(model), **check_thresholds(thresholds)})
+        own = thresholds_of(model)
+        checked = check_thresholds(thresholds)
+        unscored = [k for k in checked if k not in own]
+        if unscored:
+            scored = [k for k in own if k in TECHNIQUES]
+            raise ValueError(f"the model scores no technique {', '.join(map(repr, unscored))}; "
+                             f"its techniques: {', '.join(scored) or 'none'}")
+        self._thresholds = MappingProxyType({**own, **checked})
 
     @property
     def thresholds(self) -> Mapping[str, float]:
-        """The decision thresholds, read-only: ``opinion``, ``causal`` and ``unattributed_causal``.
+        """The decision thresholds, read-only: ``opinion``, ``causal``, ``unattributed_causal`` and one per technique.
 
         A sentence's flag is set when its score is at least the threshold
         (``unattributed_causal`` also needs the causal flag).  The model's own
@@ -217,6 +227,14 @@ class Scorer:
         p_op, p_ca, p_att = pred.opinion.tolist(), pred.causal.tolist(), pred.attribution.tolist()
         best_att = pred.attribution.argmax(axis=1).tolist()
         th_op, th_ca, th_un = (self.thresholds[k] for k in ("opinion", "causal", "unattributed_causal"))
+        names = pred.technique_names if pred.techniques is not None else ()
+        p_tech = pred.techniques.tolist() if names else [()] * len(texts)
+        th_tech = [self.thresholds[k] for k in names]
+        flagged = [[k for k, p, t in zip(names, row, th_tech) if p >= t] for row in p_tech]
+        cues = pred.cues
+        if pred.mark_techniques is not None and any(flagged):
+            marks = pred.mark_techniques(flagged)
+            cues = [sorted([*c, *m], key=cue_order) if m else c for c, m in zip(cues, marks)]
         results = []
         for i, text in enumerate(texts):
             named, vague, none = p_att[i]
@@ -238,9 +256,11 @@ class Scorer:
                     "opinion": op >= th_op,
                     "causal": ca >= th_ca,
                     "unattributed_causal": ca >= th_ca and unatt >= th_un,
+                    "techniques": flagged[i],
                 },
-                cues=pred.cues[i],
+                cues=cues[i],
                 sources=pred.sources[i] if pred.sources is not None else [],
+                techniques=dict(zip(names, p_tech[i])),
             )
             results.append(score)
         return results
@@ -322,8 +342,9 @@ def load(
         Decision thresholds replacing the model's for some flags, e.g.
         ``{"causal": 0.3}`` to flag more causal claims (recall) or
         ``{"unattributed_causal": 0.7}`` to flag fewer (precision).  Keys from
-        :data:`THRESHOLD_KINDS`, values in [0, 1].  The shipped values and what
-        each trades are in the README (Thresholds).
+        :data:`THRESHOLD_KINDS` or a persuasion technique the model scores
+        (``{"Loaded_Language": 0.8}``), values in [0, 1].  The shipped values
+        and what each trades are in the README (Thresholds).
 
     Returns
     -------
@@ -338,7 +359,8 @@ def load(
     ImportError
         For ``"accurate"`` or ``"cascade"`` without the accurate extra (naming it).
     TypeError, ValueError
-        For bad `thresholds` or `max_chars`.
+        For bad `thresholds` or `max_chars`, or a threshold for a technique the
+        model does not score.
     """
     checked = check_thresholds(thresholds)  # before any loading: a typo fails at once
     extras: Dict[str, List[str]] = {}

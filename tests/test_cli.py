@@ -16,7 +16,7 @@ from rhetorix.io.rows import SENTENCE_COLUMNS
 
 KEYS = {
     "text", "start", "end", "opinion", "causal", "attribution", "attribution_scores",
-    "unattributed_causal", "flags", "cues", "sources",
+    "unattributed_causal", "flags", "cues", "sources", "techniques",
 }
 # five lines: an empty one in the middle, one ending in CRLF, non-ASCII text, no final newline
 FIVE_LINES = ["The levy caused fares to rise.", "Frankly, it is a disgrace.", "",
@@ -46,8 +46,9 @@ def parse_jsonl(out: str):
 
 def check_record(rec):
     assert set(rec) == KEYS
-    assert all(isinstance(v, bool) for v in rec["flags"].values())
-    assert set(rec["flags"]) == {"opinion", "causal", "unattributed_causal"}
+    assert all(isinstance(rec["flags"][k], bool) for k in ("opinion", "causal", "unattributed_causal"))
+    assert set(rec["flags"]["techniques"]) <= set(rec["techniques"])
+    assert set(rec["flags"]) == {"opinion", "causal", "unattributed_causal", "techniques"}
     assert rec["attribution"] in ("named", "vague", "none")
     assert set(rec["attribution_scores"]) == {"named", "vague", "none"}
     for k in ("opinion", "causal", "unattributed_causal"):
@@ -123,7 +124,8 @@ def test_score_table(proc):
     p = proc["table"]
     assert p.returncode == 0, p.stderr
     out = p.stdout.decode("utf-8")
-    assert re.search(r"^\d+ sentences; opinion share \d+%; \d+ causal claims, \d+ unattributed\.$", out, re.M), out
+    assert re.search(r"^\d+ sentences; opinion share \d+%; \d+ causal claims, \d+ unattributed; "
+                     r"\d+ persuasion technique flags?\.$", out, re.M), out
     assert "flags: O opinion" in out
     assert out.splitlines()[0].split()[:2] == ["#", "opin"]
 

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 import rhetorix
 from rhetorix.cues import CUE_KINDS
+from rhetorix.cues.cue import TECHNIQUES
 from rhetorix.results import DocumentScore, SentenceScore
 
 KEYS = {
     "text", "start", "end", "opinion", "causal", "attribution", "attribution_scores",
-    "unattributed_causal", "flags", "cues", "sources",
+    "unattributed_causal", "flags", "cues", "sources", "techniques",
 }
 LABELS = ("named", "vague", "none")
 
@@ -58,13 +59,14 @@ def check_score(r, text=None):
     assert math.isclose(sum(r.attribution_scores.values()), 1.0, abs_tol=1e-6)
     assert r.attribution in LABELS
     assert r.attribution == max(LABELS, key=lambda k: r.attribution_scores[k])
-    assert set(r.flags) == {"opinion", "causal", "unattributed_causal"}
-    assert all(isinstance(v, bool) for v in r.flags.values())
+    assert set(r.flags) == {"opinion", "causal", "unattributed_causal", "techniques"}
+    assert all(isinstance(r.flags[k], bool) for k in ("opinion", "causal", "unattributed_causal"))
+    assert set(r.flags["techniques"]) <= set(r.techniques) <= set(TECHNIQUES)
     assert math.isclose(
         r.unattributed_causal, r.causal * (1.0 - r.attribution_scores["named"]), rel_tol=1e-9, abs_tol=1e-12
     )
     for c in r.cues:
-        assert c.kind in CUE_KINDS
+        assert c.kind in CUE_KINDS or c.kind in r.flags["techniques"]
 
 
 def check_flags(r, th):
@@ -220,7 +222,7 @@ def test_to_dict_keys_and_json(scorer):
     out = json.loads(json.dumps(doc.to_dict()))
     assert set(out) == {"sentences", "summary"}
     assert set(out["summary"]) == {"sentences", "words", "opinion_share", "causal_claims", "unattributed_causal_claims",
-                                   "named_sources", "vague_sources"}
+                                   "named_sources", "vague_sources", "techniques", "techniques_per_1000_words"}
 
 
 def test_to_dict_is_a_copy(scorer):
@@ -234,7 +236,7 @@ def test_to_dict_is_a_copy(scorer):
 
 def test_thresholds(scorer):
     th = scorer.thresholds
-    assert set(th) == {"opinion", "causal", "unattributed_causal"}
+    assert set(th) == {"opinion", "causal", "unattributed_causal", *scorer.model.techniques.names}
     for v in th.values():
         assert 0.0 < v < 1.0
     for r in scorer.score_sentences(SENTENCES):

@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass
 from operator import attrgetter
 from typing import Dict, Optional, Tuple
 
-__all__ = ["Cue", "Source", "LEXICON_KINDS", "CUE_KINDS", "SOURCE_KINDS", "make_cue", "cue_order"]
+__all__ = ["Cue", "Source", "LEXICON_KINDS", "CUE_KINDS", "SOURCE_KINDS", "TECHNIQUES", "WORD_TECHNIQUES",
+           "make_cue", "cue_order"]
 
 #: Cue kinds read from lexicon files, in a fixed order (feature order depends on it).
 LEXICON_KINDS: Tuple[str, ...] = (
@@ -18,8 +19,27 @@ LEXICON_KINDS: Tuple[str, ...] = (
     "attribution_cue",
     "vague_source",
 )
-#: Every kind a :class:`Cue` can have.
+#: The lexicon and source cue kinds (the fast tier's features count each, in this order).
 CUE_KINDS: Tuple[str, ...] = LEXICON_KINDS + ("named_source",)
+#: The persuasion techniques of the SemEval-2020 Task 11 corpus, spelled as the corpus spells them.
+TECHNIQUES: Tuple[str, ...] = (
+    "Appeal_to_Authority",
+    "Appeal_to_fear-prejudice",
+    "Bandwagon,Reductio_ad_hitlerum",
+    "Black-and-White_Fallacy",
+    "Causal_Oversimplification",
+    "Doubt",
+    "Exaggeration,Minimisation",
+    "Flag-Waving",
+    "Loaded_Language",
+    "Name_Calling,Labeling",
+    "Repetition",
+    "Slogans",
+    "Thought-terminating_Cliches",
+    "Whataboutism,Straw_Men,Red_Herring",
+)
+#: Techniques marked by words: the words that mark one are a :class:`Cue` of that kind.
+WORD_TECHNIQUES: Tuple[str, ...] = ("Loaded_Language", "Name_Calling,Labeling", "Exaggeration,Minimisation", "Doubt")
 
 
 @dataclass(frozen=True)
@@ -29,7 +49,8 @@ class Cue:
     Attributes
     ----------
     kind : str
-        One of :data:`CUE_KINDS`.
+        One of :data:`CUE_KINDS`, or of :data:`WORD_TECHNIQUES` for the words
+        that mark a persuasion technique.
     start, end : int
         Character offsets into the caller's original text; ``text == source[start:end]``.
     text : str

@@ -20,7 +20,7 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from ..cues.lexicon import Lexicon
 from ..text.tokens import TokenBatch, memo_map, straight
 
 __all__ = [
-    "FeatureRows", "featurize", "cue_row", "style_features", "ngram_features",
+    "FeatureRows", "Weights", "featurize", "cue_row", "style_features", "ngram_features",
     "CUE_NAMES", "STYLE_NAMES", "N_DENSE",
 ]
 
@@ -276,6 +276,30 @@ def _ngram_columns(
 
 
 # ---------------------------------------------------------------- all together
+class Weights(NamedTuple):
+    """Linear weights laid out for :meth:`FeatureRows.decision` (prepare once, score many batches).
+
+    Attributes
+    ----------
+    dense : ndarray of shape (k, N_DENSE)
+        The weights of the dense columns.
+    ngrams : ndarray of shape (n_buckets, k)
+        The weights of the n-gram buckets, one C-ordered row per bucket, so that a
+        non-zero entry reads its ``k`` weights at once.
+    """
+
+    dense: np.ndarray
+    ngrams: np.ndarray
+
+    @classmethod
+    def of(cls, coef: np.ndarray) -> Weights:
+        """The layout of `coef`, shape ``(k, n_features)``."""
+        coef = np.asarray(coef, dtype=np.float64)
+        if coef.ndim != 2 or coef.shape[1] < N_DENSE:
+            raise ValueError(f"coef must have shape (k, n_features >= {N_DENSE}), got {coef.shape}")
+        return cls(np.ascontiguousarray(coef[:, :N_DENSE]), np.ascontiguousarray(coef[:, N_DENSE:].T))
+
+
 @dataclass
 class FeatureRows:
     """Features of a batch of sentences: a dense block and hashed n-gram columns.
@@ -303,18 +327,19 @@ class FeatureRows:
     def __len__(self) -> int:
         return self.dense.shape[0]
 
-    def decision(self, coef: np.ndarray) -> np.ndarray:
-        """``X @ coef.T`` for `coef` of shape ``(k, n_features)``; returns ``(n_rows, k)``."""
-        coef = np.asarray(coef, dtype=np.float64)
-        if coef.ndim != 2 or coef.shape[1] != self.n_features:
-            raise ValueError(f"coef must have shape (k, {self.n_features}), got {coef.shape}")
-        # an explicit sum, not BLAS, so each row's result does not depend on the batch
-        out = (self.dense[:, None, :] * coef[None, :, :N_DENSE]).sum(axis=2)
-        sparse = coef[:, N_DENSE:]
-        for k in range(coef.shape[0]):
-            out[:, k] += np.bincount(
-                self.rows, weights=sparse[k, self.cols] * self.values, minlength=len(self)
-            )
+    def decision(self, coef: Union[np.ndarray, Weights]) -> np.ndarray:
+        """``X @ coef.T`` for `coef` of shape ``(k, n_features)`` (or its :class:`Weights`); returns ``(n_rows, k)``."""
+        w = coef if isinstance(coef, Weights) else Weights.of(coef)
+        if w.dense.shape[1] + w.ngrams.shape[0] != self.n_features:
+            raise ValueError(f"coef must have shape (k, {self.n_features}), got "
+                             f"{(w.dense.shape[0], w.dense.shape[1] + w.ngrams.shape[0])}")
+        # explicit sums, not BLAS, so each row's result does not depend on the batch
+        out = (self.dense[:, None, :] * w.dense[None, :, :]).sum(axis=2)
+        if len(self.cols):
+            first = np.searchsorted(self.rows, np.arange(len(self)))  # each row's first entry
+            filled = np.diff(np.append(first, len(self.rows))) > 0
+            # one weight row per non-zero, summed per sentence in entry order
+            out[filled] += np.add.reduceat(w.ngrams[self.cols] * self.values[:, None], first[filled], axis=0)
         return out
 
     def tocsr(self):

@@ -292,7 +292,9 @@ def read_batch_output(path: Union[str, os.PathLike]) -> List[Dict[str, object]]:
     list of dict
         ``id`` and the fields of :attr:`rhetorix.DocumentScore.summary`, in
         file order (``named_sources`` and ``vague_sources`` are None for
-        output written before rhetorix reported sources).
+        output written before rhetorix reported sources, ``techniques`` and
+        ``techniques_per_1000_words`` for output written before it scored
+        persuasion techniques).
 
     Raises
     ------
@@ -325,7 +327,14 @@ def read_batch_output(path: Union[str, os.PathLike]) -> List[Dict[str, object]]:
         op = d.pop("_opinion", None)
         if op is not None:
             d["opinion_share"] = op / d["sentences"] if d["sentences"] else 0.0
+            if d["techniques"] is not None:
+                d["techniques_per_1000_words"] = 1000.0 * d["techniques"] / d["words"] if d["words"] else 0.0
     return docs
+
+
+def _optional(row: Mapping[str, object], key: str, kind):
+    """``kind(row[key])``, or None where the field is missing or empty (output of an older rhetorix)."""
+    return None if row.get(key) in (None, "") else kind(row[key])
 
 
 def _document_row(row: Mapping[str, object]) -> Dict[str, object]:
@@ -337,8 +346,9 @@ def _document_row(row: Mapping[str, object]) -> Dict[str, object]:
         "opinion_share": float(row["opinion_share"]),  # type: ignore[arg-type]
         "causal_claims": int(row["causal_claims"]),  # type: ignore[arg-type]
         "unattributed_causal_claims": int(row["unattributed_causal_claims"]),  # type: ignore[arg-type]
-        # counted since sources were added to the output; None in older files
-        **{k: None if row.get(k) in (None, "") else int(row[k]) for k in ("named_sources", "vague_sources")},  # type: ignore[arg-type]
+        # counted since sources (techniques) were added to the output; None in older files
+        **{k: _optional(row, k, int) for k in ("named_sources", "vague_sources", "techniques")},
+        "techniques_per_1000_words": _optional(row, "techniques_per_1000_words", float),
     }
 
 
@@ -347,18 +357,26 @@ def _add_sentence_row(docs: List[Dict[str, object]], row: Mapping[str, object]) 
     index = int(row["sentence_index"])  # type: ignore[arg-type]
     if not docs or index == 0 or docs[-1]["id"] != rid:
         has_sources = row.get("sources") not in (None, "")
+        has_techniques = row.get("techniques") not in (None, "")
         docs.append({"id": rid, "sentences": 0, "words": 0, "_opinion": 0,
                      "causal_claims": 0, "unattributed_causal_claims": 0,
-                     "named_sources": 0 if has_sources else None, "vague_sources": 0 if has_sources else None})
+                     "named_sources": 0 if has_sources else None, "vague_sources": 0 if has_sources else None,
+                     "techniques": 0 if has_techniques else None, "techniques_per_1000_words": None})
     d = docs[-1]
     flags = row["flags"] if "flags" in row else {
-        k: row[f"flag_{k}"] for k in ("opinion", "causal", "unattributed_causal")
+        k: row[f"flag_{k}"] for k in ("opinion", "causal", "unattributed_causal", "techniques") if f"flag_{k}" in row
     }
     d["sentences"] += 1  # type: ignore[operator]
     d["words"] += len(str(row["text"]).split())  # type: ignore[operator]
     d["_opinion"] += _truthy(flags["opinion"])  # type: ignore[index,operator]
     d["causal_claims"] += _truthy(flags["causal"])  # type: ignore[index,operator]
     d["unattributed_causal_claims"] += _truthy(flags["unattributed_causal"])  # type: ignore[index,operator]
+    if d["techniques"] is not None:
+        flagged = flags.get("techniques", [])
+        flagged = json.loads(flagged) if isinstance(flagged, str) else flagged
+        if not isinstance(flagged, list):
+            raise ValueError(f"flagged techniques are not a list: {flagged!r}")
+        d["techniques"] += len(flagged)  # type: ignore[operator]
     if d["named_sources"] is not None:
         sources = row.get("sources")
         sources = json.loads(sources) if isinstance(sources, str) else sources

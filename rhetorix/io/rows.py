@@ -23,6 +23,7 @@ _LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": 
 SENTENCE_COLUMNS: List[str] = [
     "text", "start", "end", "opinion", "causal", "attribution", "named", "vague", "none",
     "unattributed_causal", "flag_opinion", "flag_causal", "flag_unattributed_causal", "cues", "sources",
+    "techniques", "flag_techniques",
 ]
 #: Fields of a document summary, in order (:attr:`rhetorix.DocumentScore.summary`).
 DOCUMENT_COLUMNS: List[str] = list(SUMMARY_FIELDS)
@@ -45,7 +46,8 @@ def flat_sentence(d: Mapping[str, object]) -> Dict[str, object]:
     """A sentence record (:meth:`SentenceScore.to_dict`) as one flat row.
 
     Attribution probabilities become the columns ``named``, ``vague`` and
-    ``none``, flags ``flag_<name>``, and cues and sources one JSON string each.
+    ``none``, flags ``flag_<name>``, and cues, sources, techniques (name to
+    probability) and the flagged techniques (a list) one JSON string each.
     """
     scores = d["attribution_scores"]
     flags = d["flags"]
@@ -65,6 +67,8 @@ def flat_sentence(d: Mapping[str, object]) -> Dict[str, object]:
         "flag_unattributed_causal": flags["unattributed_causal"],
         "cues": json.dumps(d["cues"], ensure_ascii=False),
         "sources": json.dumps(d.get("sources", []), ensure_ascii=False),
+        "techniques": json.dumps(d.get("techniques", {}), ensure_ascii=False),
+        "flag_techniques": json.dumps(flags.get("techniques", []), ensure_ascii=False),
     }
 
 

@@ -66,10 +66,12 @@ class ParquetSink:
         self.pa, self.level, self.rows = pa, level, []
         types = {"id": pa.string(), "sentence_index": pa.int64(), "sentences": pa.int64(), "words": pa.int64(),
                  "causal_claims": pa.int64(), "unattributed_causal_claims": pa.int64(),
-                 "named_sources": pa.int64(), "vague_sources": pa.int64(),
+                 "named_sources": pa.int64(), "vague_sources": pa.int64(), "techniques": pa.int64(),
                  "text": pa.string(), "start": pa.int64(), "end": pa.int64(), "attribution": pa.string(),
                  "cues": pa.string(), "sources": pa.string(), "flag_opinion": pa.bool_(), "flag_causal": pa.bool_(),
-                 "flag_unattributed_causal": pa.bool_()}
+                 "flag_unattributed_causal": pa.bool_(), "flag_techniques": pa.string()}
+        if level == "sentence":
+            types["techniques"] = pa.string()  # the JSON object of a sentence's probabilities
         self.schema = pa.schema([(c, types.get(c, pa.float64())) for c in columns(level)])
         self.writer = pq.ParquetWriter(path, self.schema)
 

@@ -13,7 +13,10 @@ Reading a report
   causal claims carry an arrow icon.  Every icon has a text equivalent for
   screen readers, so no mark relies on colour alone.
 * Cue spans are underlined with a colour *and* a line style per kind, and a
-  short label (toggle "Show cue labels").
+  short label (toggle "Show cue labels"); so are the words that mark a
+  persuasion technique (loaded language, name calling, exaggeration, doubt).
+* Each persuasion technique a sentence is flagged for shows as a chip before
+  it; the header counts them per technique.
 * Hover, click or focus a sentence to see its scores and cues in the side
   panel (the ``title`` tooltip shows the same without JavaScript, e.g. in an
   untrusted notebook).  Flagged sentences are in the tab order, and the keys
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence
 
 from .page import (
     CHART_COLOURS,
@@ -32,9 +35,11 @@ from .page import (
     ICONS,
     OPINION_TINTS,
     UNATTRIBUTED_COLOUR,
+    cue_class,
     escape,
     page,
     per_1000,
+    technique_label,
     tint_level,
 )
 
@@ -66,7 +71,7 @@ def _sentence_html(s: SentenceScore, n: int, sid: str) -> str:
         if kinds:
             names = ", ".join(CUE_STYLES[k][0].lower() for k in kinds)
             pieces.append(
-                f'<span class="rhx-cue rhx-k-{kinds[0]}" title="{escape(names)}">{piece}</span>'
+                f'<span class="rhx-cue {cue_class(kinds[0])}" title="{escape(names)}">{piece}</span>'
             )
         else:
             pieces.append(piece)
@@ -87,14 +92,21 @@ def _sentence_html(s: SentenceScore, n: int, sid: str) -> str:
         classes.append("rhx-causal")
         icons.append(f'<span class="rhx-icon">{ICONS["causal"]}</span>')
         said.append("causal claim")
+    techniques = flags.get("techniques", [])
+    # the chips are seen; screen readers hear the techniques in the flags text instead
+    chips = [f'<span class="rhx-chip" aria-hidden="true">{escape(technique_label(t))}</span>' for t in techniques]
+    said.extend(technique_label(t).lower() for t in techniques)
     att = s.attribution_scores
-    cue_pairs = [[c.kind.replace("_", " "), c.text] for c in s.cues]
+    cue_pairs = [[CUE_STYLES[c.kind][0].lower() if c.kind in CUE_STYLES else c.kind.replace("_", " "), c.text]
+                 for c in s.cues]
+    tech_rows = [[technique_label(t), round(s.techniques.get(t, 0.0), 4)] for t in techniques]
     # who says so: [source, kind, verb, the named source a pronoun continues]
     source_rows = [[src.text, src.kind, src.cue.text if src.cue else "", src.refers_to.text if src.refers_to else ""]
                    for src in s.sources]
     tooltip = (
         f"Sentence {n}: opinion {s.opinion:.0%}, causal {s.causal:.0%}, attribution {s.attribution}, "
         f"unattributed causal {s.unattributed_causal:.0%}"
+        + ("; techniques: " + ", ".join(f"{k} {p:.0%}" for k, p in tech_rows) if tech_rows else "")
         + ("; sources: " + "; ".join(_said_by(r) for r in source_rows) if source_rows else "")
         + ("; cues: " + "; ".join(f"{k} \u201c{t}\u201d" for k, t in cue_pairs) if cue_pairs else "")
     )
@@ -113,12 +125,13 @@ def _sentence_html(s: SentenceScore, n: int, sid: str) -> str:
         "data-flags": ", ".join(said),
         "data-cues": json.dumps(cue_pairs, ensure_ascii=False),
         "data-sources": json.dumps(source_rows, ensure_ascii=False),
+        "data-tech": json.dumps(tech_rows, ensure_ascii=False),
     }
     if said:
         attrs["tabindex"] = "0"
     attr_text = " ".join(f'{k}="{escape(v)}"' for k, v in attrs.items())
     sr = f'<span class="rhx-sr">({escape("; ".join(said))}) </span>' if said else ""
-    return f"<span {attr_text}>{''.join(icons)}{sr}{''.join(pieces)}</span>"
+    return f"<span {attr_text}>{''.join(icons)}{''.join(chips)}{sr}{''.join(pieces)}</span>"
 
 
 def _chart(sentences: Sequence[SentenceScore], prefix: str) -> str:
@@ -162,9 +175,10 @@ def _legend() -> str:
         f'<li><span class="rhx-unatt-sample"><span class="rhx-icon rhx-icon-unatt">{ICONS["unattributed"]}'
         "</span>outlined</span>: unattributed causal claim</li>"
         f'<li><span class="rhx-icon">{ICONS["causal"]}</span>causal claim with a named source</li>'
+        '<li><span class="rhx-chip">Loaded language</span>a persuasion technique the sentence is flagged for</li>'
     )
     cues = "".join(
-        f'<li><span class="rhx-cue rhx-k-{kind}">{escape(label)}</span> ({short}, {style} line)</li>'
+        f'<li><span class="rhx-cue {cue_class(kind)}">{escape(label)}</span> ({short}, {style} line)</li>'
         for kind, (label, short, _, style) in CUE_STYLES.items()
     )
     return (
@@ -236,7 +250,9 @@ def document_html(
         f"<li><b>{summary['causal_claims']}</b> causal claims</li>"
         f"<li><b>{len(unatt)}</b> unattributed causal claims"
         + (f" ({rate:.1f} per 1,000 words)" if rate is not None else "")
-        + "</li></ul>"
+        + "</li>"
+        + _technique_stats(sents, summary)
+        + "</ul>"
     )
     if unatt:
         items = "".join(
@@ -252,7 +268,7 @@ def document_html(
     body = (
         f"<header><h1>{escape(title)}</h1>{stats}"
         f'<h2>Opinion score along the article</h2>{_chart(sents, prefix)}'
-        f"{claims}{_legend()}{help_text}</header>"
+        f"{claims}{_technique_counts(sents)}{_legend()}{help_text}</header>"
         '<div class="rhx-grid">'
         f'<article class="rhx-article rhx-labels-on" aria-label="Article">{article}</article>'
         '<aside class="rhx-panel" aria-label="Sentence details"><h2>Sentence details</h2>'
@@ -260,6 +276,33 @@ def document_html(
         "the cues behind them.</p></div></aside></div>"
     )
     return page(title, body, "document.js", full_page, root_id)
+
+
+def _technique_stats(sentences: Sequence[SentenceScore], summary: Mapping[str, object]) -> str:
+    """The header's count of technique flags (nothing when no sentence has technique scores)."""
+    if not any(s.techniques for s in sentences):
+        return ""
+    n = summary.get("techniques", 0)
+    rate = per_1000(n, summary["words"])
+    return (f"<li><b>{n}</b> persuasion technique flag{'' if n == 1 else 's'}"
+            + (f" ({rate:.1f} per 1,000 words)" if rate is not None else "") + "</li>")
+
+
+def _technique_counts(sentences: Sequence[SentenceScore]) -> str:
+    """Per technique, how many sentences are flagged for it (nothing when no sentence has technique scores)."""
+    if not any(s.techniques for s in sentences):
+        return ""
+    counts: Dict[str, int] = {}
+    for s in sentences:
+        for t in s.flags.get("techniques", ()):
+            counts[t] = counts.get(t, 0) + 1
+    if not counts:
+        return "<h2>Persuasion techniques</h2><p>None flagged.</p>"
+    items = "".join(
+        f'<li><span class="rhx-chip">{escape(technique_label(t))}</span> {n} sentence{"" if n == 1 else "s"}</li>'
+        for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return f'<h2>Persuasion techniques</h2><ul class="rhx-legend">{items}</ul>'
 
 
 def _clip(text: str, limit: int = 160) -> str:

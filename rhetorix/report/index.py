@@ -17,7 +17,15 @@ _INDEX_COLUMNS = (
     ("causal_claims", "Causal claims", True),
     ("unattributed_causal_claims", "Unattributed causal claims", True),
     ("unattributed_per_1000_words", "Unattributed causal per 1,000 words", True),
+    ("techniques_per_1000_words", "Persuasion techniques per 1,000 words", True),
 )
+
+
+def _rate_cell(rate: Optional[object]) -> str:
+    """A per-1,000-words cell, "n/a" for output that lacks the field."""
+    if rate is None:
+        return '<td data-value="">n/a</td>'
+    return f'<td data-value="{float(rate):.6f}">{float(rate):.1f}</td>'
 
 
 def index_html(documents: Sequence[Mapping[str, object]], title: Optional[str] = None) -> str:
@@ -27,8 +35,9 @@ def index_html(documents: Sequence[Mapping[str, object]], title: Optional[str] =
     ----------
     documents : sequence of mapping
         One per document: ``id`` and the summary fields of
-        :attr:`rhetorix.DocumentScore.summary` (``words`` may be missing, from
-        output of older versions; its columns then show "n/a").  See
+        :attr:`rhetorix.DocumentScore.summary` (``words`` and
+        ``techniques_per_1000_words`` may be missing, from output of older
+        versions; their columns then show "n/a").  See
         :func:`read_batch_output`.
     title : str, optional
         Heading and page title; default "rhetorix report: N documents".
@@ -58,6 +67,7 @@ def index_html(documents: Sequence[Mapping[str, object]], title: Optional[str] =
             f'<td data-value="{int(d["causal_claims"])}">{int(d["causal_claims"])}</td>',
             f'<td data-value="{int(d["unattributed_causal_claims"])}">{int(d["unattributed_causal_claims"])}</td>',
             f'<td data-value="{"" if rate is None else f"{rate:.6f}"}">{"n/a" if rate is None else f"{rate:.1f}"}</td>',
+            _rate_cell(d.get("techniques_per_1000_words")),
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     heads = "".join(

@@ -16,7 +16,8 @@ from typing import Dict, Optional, Tuple
 
 __all__ = [
     "CUE_STYLES", "OPINION_TINTS", "CHART_COLOURS", "ICONS", "TEXT_COLOUR", "PAGE_COLOUR", "MUTED_COLOUR",
-    "LINK_COLOUR", "UNATTRIBUTED_COLOUR", "escape", "page", "per_1000", "static_file", "tint_level",
+    "LINK_COLOUR", "UNATTRIBUTED_COLOUR", "TECHNIQUE_COLOUR", "cue_class", "escape", "page", "per_1000",
+    "static_file", "technique_label", "tint_level",
 ]
 
 TEXT_COLOUR = "#1b1b1b"
@@ -24,6 +25,8 @@ PAGE_COLOUR = "#ffffff"
 MUTED_COLOUR = "#4a4a4a"
 LINK_COLOUR = "#0b4f9c"
 UNATTRIBUTED_COLOUR = "#a3120f"
+#: Persuasion technique chips and the underlines of the words that mark a technique.
+TECHNIQUE_COLOUR = "#7a3e00"
 #: Chart bars: sentences flagged as opinion, and the others (3:1 against the page, WCAG non-text).
 CHART_COLOURS = ("#6a1b9a", "#a07d00")
 
@@ -37,6 +40,11 @@ CUE_STYLES: Dict[str, Tuple[str, str, str, str]] = {
     "attribution_cue": ("Attribution cue", "AT", "#1b5e20", "solid"),
     "named_source": ("Named source", "NS", "#1b5e20", "double"),
     "vague_source": ("Vague source", "VS", "#a3120f", "wavy"),
+    # the words that mark a persuasion technique (rhetorix.cues.cue.WORD_TECHNIQUES)
+    "Loaded_Language": ("Loaded language", "LL", TECHNIQUE_COLOUR, "solid"),
+    "Name_Calling,Labeling": ("Name calling, labeling", "NC", TECHNIQUE_COLOUR, "double"),
+    "Exaggeration,Minimisation": ("Exaggeration, minimisation", "EX", TECHNIQUE_COLOUR, "dashed"),
+    "Doubt": ("Doubt", "DB", TECHNIQUE_COLOUR, "dotted"),
 }
 
 #: Opinion tint steps: (upper bound of the opinion probability, RGBA background).
@@ -50,6 +58,17 @@ OPINION_TINTS: Tuple[Tuple[float, Tuple[int, int, int, float]], ...] = (
 
 #: Icons of the flags (each also has screen-reader text).
 ICONS = {"opinion": "\u25c6", "causal": "\u21d2", "unattributed": "\u26a0"}
+
+
+def cue_class(kind: str) -> str:
+    """The CSS class of a cue kind (technique names hold commas, which a class name cannot)."""
+    return "rhx-k-" + re.sub(r"[^A-Za-z0-9_-]", "-", kind)
+
+
+def technique_label(name: str) -> str:
+    """How a technique is named on the page: ``Name_Calling,Labeling`` -> ``Name calling, labeling``."""
+    words = name.replace("_", " ").replace(",", ", ").replace("-", " / " if name.startswith("Appeal_to_fear") else "-")
+    return words[:1] + words[1:].lower()
 
 
 def tint_level(p: float) -> int:
@@ -68,7 +87,7 @@ def css() -> str:
     """The page styles: the colour variables, the opinion tints and cue styles, then ``report.css``."""
     colours = {
         "text": TEXT_COLOUR, "page": PAGE_COLOUR, "muted": MUTED_COLOUR, "link": LINK_COLOUR,
-        "unattributed": UNATTRIBUTED_COLOUR, "bar": CUE_STYLES["opinion_marker"][2],
+        "unattributed": UNATTRIBUTED_COLOUR, "bar": CUE_STYLES["opinion_marker"][2], "technique": TECHNIQUE_COLOUR,
     }
     variables = "".join(f" --rhx-{k}: {v};" for k, v in colours.items())
     tints = "\n".join(
@@ -76,9 +95,9 @@ def css() -> str:
         for k, (_, (r, g, b, a)) in enumerate(OPINION_TINTS)
     )
     cues = "\n".join(
-        f".rhx-report .rhx-k-{kind} {{ text-decoration: underline {style} {colour}; "
+        f".rhx-report .{cue_class(kind)} {{ text-decoration: underline {style} {colour}; "
         f"text-decoration-thickness: 2px; text-underline-offset: 3px; }}\n"
-        f'.rhx-report .rhx-labels-on .rhx-k-{kind}::after {{ content: "{short}"; color: {colour}; }}'
+        f'.rhx-report .rhx-labels-on .{cue_class(kind)}::after {{ content: "{short}"; color: {colour}; }}'
         for kind, (_, short, colour, style) in CUE_STYLES.items()
     )
     static = re.sub(r"/\*.*?\*/", "", static_file("report.css"), flags=re.S).strip()  # comments stay in the file

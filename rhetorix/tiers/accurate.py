@@ -23,17 +23,21 @@ length-sorted, padded sentences (docs/experiments.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..bundle import Bundle
+from ..cues.cue import Cue
 from ..cues.finder import find_cues
 from ..cues.tagger import TAG_KINDS, TaggedSpan, decode_spans, token_extents
 from ..errors import BundleError, extra_required
+from ..features.featurize import N_DENSE, Weights, featurize
 from ..text.tokens import TokenBatch
 from .base import ATTRIBUTION_LABELS, Predictions, agree, make_sources, with_sources
+from .techniques import TechniqueHeads, is_word_token, word_spans
 
 __all__ = ["AccurateModel", "windows"]
 
@@ -54,6 +58,10 @@ def windows(n_tokens: int, size: int, stride: int) -> List[Tuple[int, int]]:
         if end == n_tokens:
             return out
         start += stride
+
+
+# per word-piece outputs: the token head's logits in float64 (as they are decoded), states in float32
+_PIECE_DTYPE = {"tags": np.float64, "hidden": np.float32}
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -129,6 +137,15 @@ class AccurateModel:
         self.session = ort.InferenceSession(
             str(bundle.path / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
+        self.techniques = TechniqueHeads.of(bundle)
+        if self.techniques is not None and not {"pooled", "hidden"} <= set(self.outputs):
+            raise BundleError(f"{bundle.path}: technique heads need the graph outputs 'pooled' and 'hidden'")
+        self._ngram_weights = None
+        if self.techniques is not None and self.techniques.ngram_coef is not None:
+            width = N_DENSE + self.techniques.featurizer["n_features"]
+            if self.techniques.ngram_coef.shape[1] != width:
+                raise BundleError(f"{bundle.path}: technique n-gram heads do not match this featurizer")
+            self._ngram_weights = Weights.of(self.techniques.ngram_coef)
         have = {o.name for o in self.session.get_outputs()}
         missing = [name for name in self.outputs.values() if name not in have]
         if missing:
@@ -141,52 +158,94 @@ class AccurateModel:
 
     def logits(self, texts: Sequence[str]) -> Dict[str, np.ndarray]:
         """Raw logits of each head for each text (the mean over a long text's windows)."""
-        return self._run(texts)[0]
+        return self._run(texts).logits
 
-    def _run(self, texts: Sequence[str], tags: bool = False):
-        """Sentence logits by task and, with `tags`, per text its tag logits and word-piece character starts."""
+    def states(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
+        """What the technique heads read (a bundle whose graph has the ``pooled`` and ``hidden`` outputs).
+
+        Returns
+        -------
+        sentence : ndarray of shape (n, 2 * hidden)
+            Per text, its mean-pooled last-layer state (the mean over its
+            windows) and the element-wise maximum of the last-layer states of
+            its word pieces.
+        words : ndarray of shape (n_words, hidden)
+            The last-layer state of the first word piece of every word token
+            (:class:`~rhetorix.text.tokens.TokenBatch`) of all texts, in order.
+        """
+        run = self._run(texts, states=True)
+        return run.sentence, self._word_rows(TokenBatch.split(texts), run.pieces, run.hidden)
+
+    def _run(self, texts: Sequence[str], tags: bool = False, states: bool = False) -> _Encoded:
+        """Encode `texts`: sentence logits by task and, as asked, token tags and encoder states."""
         tasks = ("opinion", "causal", "attribution")
         names = [self.outputs[t] for t in tasks]
-        if tags:
-            names.append(self.outputs["tags"])
+        extra = (["tags"] if tags else []) + (["pooled", "hidden"] if states else [])
+        names += [self.outputs[k] for k in extra]
         out: Dict[str, List[np.ndarray]] = {t: [] for t in tasks}
-        token_tags: List[Tuple[np.ndarray, np.ndarray]] = []
-        for enc in self.tokenizer.encode_batch(list(texts), add_special_tokens=False):
-            ids = enc.ids
+        enc = _Encoded({}, [], [], [], None)
+        sentence = []
+        for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False):
+            ids = e.ids
             sums = None
             spans = windows(len(ids), self.max_length - 2, self.stride)
-            tag_z = np.zeros((len(ids), len(self.tags)), dtype=np.float64) if tags else None
-            done = 0  # tags of the tokens before this are set (each from the first window holding it)
+            per_piece = {k: None for k in extra if k != "pooled"}
+            pooled = []
+            done = 0  # states of the pieces before this are set (each from the first window holding it)
             for a, b in spans:
                 window = np.asarray([[self.cls_id, *ids[a:b], self.sep_id]], dtype=np.int64)
-                res = self.session.run(names, {"input_ids": window, "attention_mask": np.ones_like(window)})
-                if tags:
-                    z = np.asarray(res.pop(), dtype=np.float64).reshape(b - a + 2, -1)[1:-1]
-                    tag_z[done:b] = z[done - a:]
-                    done = b
-                res = [np.asarray(r, dtype=np.float64).reshape(-1) for r in res]
-                sums = res if sums is None else [x + y for x, y in zip(sums, res)]
+                res = dict(zip(names, self.session.run(names, {"input_ids": window,
+                                                               "attention_mask": np.ones_like(window)})))
+                for k in per_piece:
+                    z = np.asarray(res[self.outputs[k]], dtype=_PIECE_DTYPE[k]).reshape(b - a + 2, -1)[1:-1]
+                    if per_piece[k] is None:
+                        per_piece[k] = np.zeros((len(ids), z.shape[1]), dtype=_PIECE_DTYPE[k])
+                    per_piece[k][done:b] = z[done - a:]
+                if states:
+                    pooled.append(np.asarray(res[self.outputs["pooled"]], dtype=np.float64).reshape(-1))
+                done = b
+                row = [np.asarray(res[n], dtype=np.float64).reshape(-1) for n in names[:len(tasks)]]
+                sums = row if sums is None else [x + y for x, y in zip(sums, row)]
             for t, total in zip(tasks, sums):
                 out[t].append(total / len(spans))
+            starts = np.asarray([o[0] for o in e.offsets], dtype=np.int64)
+            enc.pieces.append(starts)
             if tags:
-                token_tags.append((tag_z, np.asarray([o[0] for o in enc.offsets], dtype=np.int64)))
-        return {t: np.asarray(v).reshape(len(texts), -1) for t, v in out.items()}, token_tags
+                enc.tags.append(per_piece["tags"] if ids else np.zeros((0, len(self.tags))))
+            if states:
+                hidden = per_piece["hidden"] if ids else np.zeros((0, len(pooled[0])), dtype=np.float32)
+                enc.hidden.append(hidden)
+                top = hidden.max(axis=0) if len(hidden) else np.zeros(len(pooled[0]))
+                sentence.append(np.concatenate([np.mean(pooled, axis=0), top]))
+        enc.logits = {t: np.asarray(v).reshape(len(texts), -1) for t, v in out.items()}
+        if states:
+            enc.sentence = np.asarray(sentence, dtype=np.float64).reshape(len(texts), -1)
+        return enc
 
-    def _spans(self, texts: Sequence[str], token_tags) -> List[List[TaggedSpan]]:
-        """Source and cue spans from the token head, decoded on our word tokens as in the fast tier."""
-        batch = TokenBatch.split(texts)
-        starts, ends = token_extents(batch)
+    @staticmethod
+    def _word_rows(batch: TokenBatch, piece_starts: Sequence[np.ndarray],
+                   per_piece: Sequence[np.ndarray]) -> np.ndarray:
+        """Per word token of `batch`, the row of its first word piece (zeros for a word the encoder never saw)."""
+        starts, _ = token_extents(batch)
         begins = np.cumsum(batch.lengths) - batch.lengths
-        words = np.zeros((len(batch.flat), len(TAG_KINDS)))
-        for i, (z, piece_start) in enumerate(token_tags):
+        width = next((p.shape[1] for p in per_piece if p.ndim == 2 and p.shape[1]), 0)
+        words = np.zeros((len(batch.flat), width), dtype=np.float64)
+        for i, (pieces, rows) in enumerate(zip(piece_starts, per_piece)):
             b, n = int(begins[i]), int(batch.lengths[i])
-            if n == 0 or len(z) == 0:
+            if n == 0 or len(rows) == 0:
                 continue
-            p = _softmax(z)
-            p3 = np.stack([p[:, self._tag_cols[k]].sum(axis=1) for k in TAG_KINDS], axis=1)
-            # each word takes the tags of its first word piece (the one the head was trained on)
-            first = np.clip(np.searchsorted(piece_start, starts[b:b + n]), 0, len(piece_start) - 1)
-            words[b:b + n] = p3[first]
+            # each word takes the row of its first word piece (the one the heads were trained on)
+            first = np.clip(np.searchsorted(pieces, starts[b:b + n]), 0, len(pieces) - 1)
+            words[b:b + n] = rows[first]
+        return words
+
+    def _spans(self, texts: Sequence[str], batch: TokenBatch, enc: _Encoded) -> List[List[TaggedSpan]]:
+        """Source and cue spans from the token head, decoded on our word tokens as in the fast tier."""
+        starts, ends = token_extents(batch)
+        probs = [_softmax(z) if len(z) else z for z in enc.tags]
+        p3 = [np.stack([p[:, self._tag_cols[k]].sum(axis=1) for k in TAG_KINDS], axis=1) if len(p)
+              else np.zeros((0, len(TAG_KINDS))) for p in probs]
+        words = self._word_rows(batch, enc.pieces, p3)
         # words of a sentence the encoder never saw keep all-zero rows: tag O, no span
         return decode_spans(words.argmax(axis=1), words, starts, ends, batch.flat, batch.lengths)
 
@@ -194,24 +253,56 @@ class AccurateModel:
         """The token head's source and cue spans of each text (offsets into it); empty without a token head."""
         if self._tag_cols is None:
             return [[] for _ in texts]
-        return self._spans(texts, self._run(texts, tags=True)[1])
+        return self._spans(texts, TokenBatch.split(texts), self._run(texts, tags=True))
 
     def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:
         """Calibrated probabilities, sources and lexicon cues of each text (see :class:`~rhetorix.tiers.base.Model`)."""
-        z, token_tags = self._run(texts, tags=self._tag_cols is not None)
-        t = self.temperature
+        enc = self._run(texts, tags=self._tag_cols is not None, states=self.techniques is not None)
+        z, t = enc.logits, self.temperature
         attribution = _softmax(z["attribution"] / t["attribution"])[:, self._att_index]
         cues = find_cues(texts, self.lexicon.automaton, offsets)
+        offs = offsets if offsets is not None else [0] * len(texts)
+        batch = TokenBatch.split(texts)
         found = None
-        if token_tags:
-            offs = offsets if offsets is not None else [0] * len(texts)
-            found = make_sources(texts, offs, self._spans(texts, token_tags))
+        if self._tag_cols is not None:
+            found = make_sources(texts, offs, self._spans(texts, batch, enc))
             attribution = agree(attribution, found)
             cues = with_sources(cues, found)
-        return Predictions(
+        pred = Predictions(
             opinion=_sigmoid(z["opinion"][:, -1] / t["opinion"]),
             causal=_sigmoid(z["causal"][:, -1] / t["causal"]),
             attribution=attribution,
             cues=cues,
             sources=found,
         )
+        if self.techniques is not None:
+            heads = self.techniques
+            z_ngram = None
+            if self._ngram_weights is not None:
+                _, X = featurize(texts, self.lexicon, heads.featurizer["n_features"],
+                                 heads.featurizer["ngram_range"], batch=batch)
+                z_ngram = X.decision(self._ngram_weights)
+            # explicit sums (einsum's own loops, not BLAS): a sentence scores the same alone and in a batch
+            pred.techniques = heads.proba(np.einsum("nd,kd->nk", enc.sentence, heads.coef), z_ngram)
+            pred.technique_names = heads.names
+
+            def mark(flagged: Sequence[Sequence[str]]) -> List[List[Cue]]:
+                words = self._word_rows(batch, enc.pieces, enc.hidden)
+                starts, ends = token_extents(batch)
+                proba = heads.word_proba(np.einsum("nd,dk->nk", words, heads.word_coef))
+                return word_spans(texts, offs, starts, ends, batch.lengths, proba, heads.word_flags(flagged), heads,
+                                  is_word_token(batch))
+
+            pred.mark_techniques = mark
+        return pred
+
+
+@dataclass
+class _Encoded:
+    """What one pass of the encoder gives (:meth:`AccurateModel._run`)."""
+
+    logits: Dict[str, np.ndarray]
+    tags: List[np.ndarray]  # per text, the token head's logits of each word piece
+    pieces: List[np.ndarray]  # per text, the character start of each word piece
+    hidden: List[np.ndarray]  # per text, the last-layer state of each word piece
+    sentence: Optional[np.ndarray]  # (n, 2 * hidden): mean-pooled and max-pooled states

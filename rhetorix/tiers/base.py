@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Protocol, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 
-from ..cues.cue import Cue, Source, cue_order, make_cue
+from ..cues.cue import TECHNIQUES, Cue, Source, cue_order, make_cue
 from ..cues.sources import source_kind_in
 from ..cues.tagger import TaggedSpan, attach
 
 __all__ = ["ATTRIBUTION_LABELS", "Predictions", "Model", "make_sources", "with_sources", "agree", "THRESHOLD_KINDS",
-           "thresholds_of"]
+           "thresholds_of", "TECHNIQUES"]
 
 #: Attribution classes, in the column order of :attr:`Predictions.attribution`.
 ATTRIBUTION_LABELS = ("named", "vague", "none")
@@ -32,6 +32,15 @@ class Predictions:
         The cue spans of each sentence, offsets into the caller's text.
     sources : list of list of Source, optional
         The sources of each sentence (None: the model finds none).
+    techniques : ndarray of shape (n, len(technique_names)), optional
+        P(technique) of each persuasion technique the model scores (None: it scores none).
+    technique_names : tuple of str
+        The columns of `techniques` (names from :data:`TECHNIQUES`).
+    mark_techniques : callable, optional
+        Given, per sentence, the techniques it is flagged for (a list of names
+        each), the cues that mark them: spans of the words of the word-marked
+        techniques (:mod:`rhetorix.tiers.techniques`), offsets as for `cues`.
+        The scorer calls it once its thresholds have decided the flags.
     """
 
     opinion: np.ndarray
@@ -39,6 +48,9 @@ class Predictions:
     attribution: np.ndarray
     cues: List[List[Cue]]
     sources: Optional[List[List[Source]]] = None
+    techniques: Optional[np.ndarray] = None
+    technique_names: Tuple[str, ...] = ()
+    mark_techniques: Optional[Callable[[Sequence[Sequence[str]]], List[List[Cue]]]] = None
 
 
 def make_sources(texts: Sequence[str], offsets: Sequence[int],
@@ -103,7 +115,7 @@ class Model(Protocol):
         A short description for ``repr`` (the tier and where it was loaded from).
     thresholds : mapping of str to float
         The decision thresholds shipped with the model (``opinion``, ``causal``,
-        ``unattributed_causal``).
+        ``unattributed_causal``, and one per persuasion technique it scores).
     """
 
     name: str
@@ -119,5 +131,5 @@ THRESHOLD_KINDS = ("opinion", "causal", "unattributed_causal")
 
 
 def thresholds_of(model: Model) -> Dict[str, float]:
-    """A model's decision thresholds, 0.5 for any flag it has none for."""
+    """A model's decision thresholds, 0.5 for any of :data:`THRESHOLD_KINDS` it has none for."""
     return {**dict.fromkeys(THRESHOLD_KINDS, 0.5), **model.thresholds}

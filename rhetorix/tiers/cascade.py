@@ -4,16 +4,20 @@ A sentence is unsure when its fast opinion or causal probability lies within
 `band` of the fast tier's threshold.  Those sentences get all their
 probabilities from the accurate tier; the others keep the fast tier's.  The
 decision thresholds are the accurate tier's, so a sentence near a decision is
-always decided by the accurate model.
+always decided by the accurate model.  Persuasion techniques are the fast
+tier's on every sentence, with its thresholds: the unsure band is drawn around
+the opinion and causal decisions, and a technique's probability and threshold
+must come from the same heads.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from .base import Model, Predictions
+from .base import TECHNIQUES, Model, Predictions
 
 __all__ = ["CascadeModel", "BAND", "unsure"]
 
@@ -43,7 +47,10 @@ class CascadeModel:
         if not 0.0 <= band <= 1.0:
             raise ValueError(f"band must lie in [0, 1], got {band!r}")
         self.fast, self.accurate, self.band = fast, accurate, band
-        self.thresholds = accurate.thresholds
+        self.thresholds = MappingProxyType({
+            **{k: v for k, v in accurate.thresholds.items() if k not in TECHNIQUES},
+            **{k: v for k, v in fast.thresholds.items() if k in TECHNIQUES},
+        })
         self.name = f"cascade (band {band}) of {fast.name} and {accurate.name}"
 
     def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:

@@ -1,4 +1,11 @@
-"""The fast tier: cue, style and hashed n-gram features (numpy only), three linear heads and a span tagger."""
+"""The fast tier: cue, style and hashed n-gram features (numpy only), linear heads and a span tagger.
+
+The heads: opinion, causal, attribution and, in a bundle that has them, one per
+persuasion technique (:mod:`rhetorix.tiers.techniques`), all over the same
+sentence features; the words that mark a technique are scored by a linear model
+over the span tagger's hashed token features (:func:`~rhetorix.cues.tagger.token_features`),
+only in the sentences flagged for it.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,14 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 import numpy as np
 
 from ..bundle import Bundle
+from ..cues.cue import Cue
 from ..cues.lexicon import Lexicon
-from ..cues.tagger import SpanTagger, TaggedSpan, lexicon_kinds
+from ..cues.tagger import SpanTagger, TaggedSpan, lexicon_kinds, token_extents, token_features
 from ..errors import BundleError
-from ..features.featurize import N_DENSE, featurize
+from ..features.featurize import N_DENSE, Weights, featurize
 from ..text.tokens import TokenBatch
 from .base import ATTRIBUTION_LABELS, Predictions, agree, make_sources, with_sources
+from .techniques import TechniqueHeads, is_word_token, word_spans
 
 __all__ = ["FastModel"]
 
@@ -57,10 +66,17 @@ class FastModel:
         self.name = f"fast, {bundle.path}"
         att_classes = list(bundle.heads["attribution"].classes)
         self._att_index = [att_classes.index(c) for c in ATTRIBUTION_LABELS]
+        self.techniques = TechniqueHeads.of(bundle)
+        blocks = [bundle.heads[k].coef for k in _HEADS]
+        if self.techniques is not None:
+            n_buckets = self.techniques.word_coef.shape[0]
+            if self.techniques.coef.shape[1] != width or n_buckets & (n_buckets - 1):
+                raise BundleError(f"{bundle.path}: technique heads do not match this featurizer")
+            blocks.append(self.techniques.coef)
         # all heads' weights in one matrix: one pass over the features per batch
         self._heads = [bundle.heads[k] for k in _HEADS]
-        self._coef = np.vstack([h.coef for h in self._heads])
-        self._cuts = np.cumsum([h.coef.shape[0] for h in self._heads])[:-1]
+        self._coef = Weights.of(np.vstack(blocks))
+        self._cuts = np.cumsum([len(b) for b in blocks])[:-1]
         self.tagger: Optional[SpanTagger] = None
         if sources and "tagger.npz" in bundle.manifest.get("files", {}):  # checksummed by load_bundle
             try:
@@ -77,21 +93,49 @@ class FastModel:
     def predict(self, texts: Sequence[str], offsets: Optional[Sequence[int]] = None) -> Predictions:
         """Probabilities and cues of each text (see :class:`~rhetorix.tiers.base.Model`)."""
         batch = TokenBatch.split(texts)
-        kinds = np.zeros(len(batch.flat), dtype=np.int64) if self.tagger is not None else None
+        need_kinds = self.tagger is not None or self.techniques is not None
+        kinds = np.zeros(len(batch.flat), dtype=np.int64) if need_kinds else None
         cues, X = featurize(texts, self.lexicon, self.n_hash, self.ngram_range, offsets, batch, kinds)
-        z_op, z_ca, z_att = np.split(X.decision(self._coef), self._cuts, axis=1)
+        z_op, z_ca, z_att, *z_tech = np.split(X.decision(self._coef), self._cuts, axis=1)
         op_head, ca_head, att_head = self._heads
         attribution = att_head.proba_from_decision(z_att)[:, self._att_index]
+        offs = offsets if offsets is not None else [0] * len(texts)
         sources = None
         if self.tagger is not None:
-            offs = offsets if offsets is not None else [0] * len(texts)
             sources = make_sources(texts, offs, self.tagger.spans(batch, kinds))
             attribution = agree(attribution, sources)
             cues = with_sources(cues, sources)
-        return Predictions(
+        pred = Predictions(
             opinion=op_head.proba_from_decision(z_op)[:, 1],
             causal=ca_head.proba_from_decision(z_ca)[:, 1],
             attribution=attribution,
             cues=cues,
             sources=sources,
         )
+        if self.techniques is not None:
+            pred.techniques = self.techniques.proba(z_tech[0])
+            pred.technique_names = self.techniques.names
+            pred.mark_techniques = lambda flagged: self._marks(texts, offs, batch, kinds, flagged)
+        return pred
+
+    def _marks(self, texts: Sequence[str], offsets: Sequence[int], batch: TokenBatch, kinds: np.ndarray,
+               flagged: Sequence[Sequence[str]]) -> List[List[Cue]]:
+        """The words that mark the techniques each sentence is flagged for (only those sentences are tagged)."""
+        heads = self.techniques
+        flags = heads.word_flags(flagged)
+        rows = np.flatnonzero(flags.any(axis=1))
+        out: List[List[Cue]] = [[] for _ in texts]
+        if not len(rows):
+            return out
+        begins = np.cumsum(batch.lengths) - batch.lengths
+        sub_texts = [texts[i] for i in rows]
+        sub = TokenBatch.split(sub_texts)
+        sub_kinds = np.concatenate([kinds[begins[i]:begins[i] + batch.lengths[i]] for i in rows])
+        features = token_features(sub, sub_kinds, heads.word_coef.shape[0])
+        proba = heads.word_proba(heads.word_coef[features].sum(axis=1))
+        starts, ends = token_extents(sub)
+        marks = word_spans(sub_texts, [offsets[i] for i in rows], starts, ends, sub.lengths, proba, flags[rows],
+                           heads, is_word_token(sub))
+        for i, m in zip(rows.tolist(), marks):
+            out[i] = m
+        return out

@@ -490,7 +490,7 @@ def train_bundle(
     cfg: Optional[TrainConfig] = None,
     verbose: bool = True,
 ) -> Path:
-    """Train the three models on the corpora and our sentences and save a bundle.
+    """Train the three models, the span tagger and the persuasion technique heads, and save a bundle.
 
     Parameters
     ----------
@@ -586,6 +586,9 @@ def train_bundle(
         tagger_file = Path(tmp) / "tagger.npz"
         train_tagger(root, lexicon).save(tagger_file)
         path = save_bundle(out, heads, lexicon, manifest, files={"tagger.npz": tagger_file})
+    from .techniques import train_techniques  # here: it imports this module
+
+    train_techniques(path, root, verbose)
     log(f"saved bundle to {path}", verbose)
     return path
 

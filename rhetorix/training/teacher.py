@@ -77,7 +77,8 @@ from .teacher_data import (
 __all__ = [
     "BASE_NAME", "BASE_PACKAGE", "BASE_SHA256", "OUTPUT_NAMES", "TeacherConfig", "Encoded", "OutOfFold",
     "fetch_base", "base_info", "load_tokenizer", "encode", "multitask_model_class", "train_model",
-    "save_run", "load_trained", "export_onnx", "quantize", "write_bundle", "fit_temperature", "calibrate",
+    "save_run", "load_trained", "export_onnx", "quantize", "add_state_outputs", "STATE_OUTPUTS", "write_bundle",
+    "fit_temperature", "calibrate",
     "cnc_cross_validation", "train_teacher", "run_protocol", "fold_bundles",
 ]
 
@@ -637,6 +638,41 @@ def quantize(src: PathLike, dst: PathLike, fp32_ffn_out_layers: Sequence[int] = 
     keep = [n.name for n in graph.node if n.op_type == "MatMul" and any(
         f"/layer.{i}/output/dense/" in n.name for i in fp32_ffn_out_layers)]
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
+    return add_state_outputs(dst, dst)
+
+
+#: Graph outputs that expose the encoder's states (what the persuasion technique heads read).
+STATE_OUTPUTS = ("pooled", "hidden")
+
+
+def add_state_outputs(src: PathLike, dst: PathLike) -> Path:
+    """Copy an exported graph with two more outputs: ``pooled`` and ``hidden``.
+
+    ``pooled`` (batch x hidden) is the mean-pooled last-layer state the
+    sentence heads read (the output of the pooling division, node ``/Div``);
+    ``hidden`` (batch x seq x hidden) is the last layer's state of every word
+    piece (the output of the graph's last ``LayerNormalization``).  The other
+    outputs and every weight stay as they are.  A graph that has them already
+    is copied unchanged.
+    """
+    try:
+        import onnx
+        from onnx import TensorProto, helper
+    except ImportError:
+        raise extra_required("teacher", "editing the accurate tier's graph") from None
+    model = onnx.load(str(src))
+    graph = model.graph
+    if not {o.name for o in graph.output} >= set(STATE_OUTPUTS):
+        pooled = [n.output[0] for n in graph.node if n.name == "/Div"]
+        norms = [n.output[0] for n in graph.node if n.op_type == "LayerNormalization"]
+        if len(pooled) != 1 or not norms:
+            raise ValueError(f"{src}: no pooling division or layer norm to expose")
+        for name, tensor, shape in (("pooled", pooled[0], ["batch", "width"]),
+                                    ("hidden", norms[-1], ["batch", "seq", "width"])):
+            graph.node.append(helper.make_node("Identity", [tensor], [name], name=f"{name}_output"))
+            graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+        onnx.checker.check_model(model)
+    onnx.save(model, str(dst))
     return Path(dst)
 
 
@@ -665,7 +701,7 @@ def write_bundle(path: PathLike, model_onnx: Optional[PathLike], tokenizer_json:
         "max_length": cfg.max_length,
         "stride": cfg.stride,
         "temperature": {k: float((temperature or {}).get(k, 1.0)) for k in ("opinion", "causal", "attribution")},
-        "outputs": {name: name for name in OUTPUT_NAMES},
+        "outputs": {name: name for name in (*OUTPUT_NAMES, *STATE_OUTPUTS)},
         "attribution_classes": list(ATTRIBUTION_CLASSES),
         "tags": list(TAGS),
         "pooling": "mean over attention_mask",
@@ -1056,7 +1092,8 @@ def train_teacher(out_dir: PathLike, corpora: Optional[PathLike] = None, cfg: Op
     runs : sequence of str, optional
         Train only these models (``fold0`` ... ``fold4``, ``final``) and stop, so that
         several processes can share the work; a later call without `runs` reuses
-        them and writes the bundle.
+        them and writes the bundle.  The bundle then gets its persuasion
+        technique heads (:func:`rhetorix.training.techniques.train_techniques`).
     label : bool, default=True
         Then label the distillation pool (:func:`rhetorix.training.distill.label_pool`:
         the final model's probabilities, and each fold model's P(causal)) into
@@ -1083,6 +1120,10 @@ def train_teacher(out_dir: PathLike, corpora: Optional[PathLike] = None, cfg: Op
         labels = label_pool(root, bundle, fold_bundles(out_dir) if folds else (), threads)
         path = labels.save(Path(out_dir) / "teacher_labels.npz")
         _Log(Path(out_dir) / "train.log", verbose)(f"teacher labels on {len(labels):,} pool sentences: {path}")
+    if runs is None:
+        from .techniques import train_techniques
+
+        train_techniques(bundle, root, verbose)
     return bundle
 
 

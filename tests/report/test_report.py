@@ -77,7 +77,7 @@ class _Tree(HTMLParser):
         elif self._in(lambda t, a: t == "script"):
             self.scripts.append(data)
         elif self._in(lambda t, a: t == "article") and not self._in(
-            lambda t, a: any(c in (a.get("class") or "").split() for c in ("rhx-icon", "rhx-sr"))
+            lambda t, a: any(c in (a.get("class") or "").split() for c in ("rhx-icon", "rhx-sr", "rhx-chip"))
         ):
             self.article.append(data)
 
@@ -203,7 +203,7 @@ def test_every_sentence_is_marked_with_its_scores_and_flags(example_doc):
         flagged = any(s.flags.values())
         assert (a.get("tabindex") == "0") == flagged  # keyboard stops at flagged sentences only
         assert [tuple(c) for c in json.loads(a["data-cues"])] == [
-            (c.kind.replace("_", " "), c.text) for c in s.cues
+            (CUE_STYLES[c.kind][0].lower(), c.text) for c in s.cues
         ]
         assert [tuple(r) for r in json.loads(a["data-sources"])] == [
             (src.text, src.kind, src.cue.text if src.cue else "", src.refers_to.text if src.refers_to else "")
@@ -377,8 +377,36 @@ def test_index_page_rows_and_rates():
     assert 'data-value="4.000000">4.0</td>' in rows[0]  # 2 claims per 500 words = 4 per 1,000
     assert "n/a" in rows[1]  # no word count (older batch output)
     heads = [a for t, a in tree.tags if t == "th"]
-    assert len(heads) == 7 and sum("data-numeric" in a for a in heads) == 6
-    assert sum(t == "button" for t, _ in tree.tags) == 7  # every heading sorts, by keyboard too
+    assert len(heads) == 8 and sum("data-numeric" in a for a in heads) == 7
+    assert sum(t == "button" for t, _ in tree.tags) == 8  # every heading sorts, by keyboard too
+    assert rows[0].count("n/a") == 1  # no techniques_per_1000_words: output written before techniques
+
+
+def test_technique_chips_spans_and_counts(scorer):
+    import rhetorix
+
+    every = rhetorix.load(thresholds={n: 0.0 for n in scorer.model.techniques.names})
+    text = "These spineless cowards have wrecked our glorious nation. The council met on Tuesday."
+    doc = every.score_document(text)
+    page = doc.to_html()
+    tree = parse(page)
+    chips = [a for t, a in tree.tags if t == "span" and a.get("class") == "rhx-chip"]
+    n_flags = sum(len(s.flags["techniques"]) for s in doc.sentences)
+    assert n_flags == doc.summary["techniques"] > 0
+    assert len(chips) >= n_flags  # one per flag on the sentences, plus the header's counts and the legend
+    assert "Persuasion techniques</h2>" in page and f"<b>{n_flags}</b> persuasion technique flags" in page
+    sentence = next(a for t, a in tree.tags if t == "span" and a.get("data-n") == "1")
+    assert json.loads(sentence["data-tech"]) and "loaded language" in sentence["data-flags"]
+    # technique names hold commas: their cue classes do not
+    assert "rhx-k-Name_Calling-Labeling" in page and "rhx-k-Name_Calling,Labeling" not in page
+
+
+def test_no_technique_section_for_a_model_without_techniques(example_doc):
+    from dataclasses import replace
+
+    sents = [replace(s, techniques={}, flags={**s.flags, "techniques": []}) for s in example_doc.sentences]
+    page = DocumentScore(sents, example_doc.summary, example_doc.text).to_html()
+    assert "Persuasion techniques</h2>" not in page and "persuasion technique flag" not in page
 
 
 def test_bad_batch_output_is_a_clear_error(tmp_path):

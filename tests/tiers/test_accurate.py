@@ -16,6 +16,7 @@ pytest.importorskip("tokenizers", reason="the accurate extra is not installed (p
 import rhetorix  # noqa: E402
 from rhetorix import BundleError  # noqa: E402
 from rhetorix.bundle import bundle_path, load_bundle  # noqa: E402
+from rhetorix.text.tokens import TokenBatch  # noqa: E402
 from rhetorix.tiers.accurate import AccurateModel, windows  # noqa: E402
 from rhetorix.training.corpora import read_own  # noqa: E402
 
@@ -29,7 +30,8 @@ def test_load_by_name_is_cached_and_says_what_it_is(accurate):
     assert rhetorix.load("accurate").model is accurate.model
     assert isinstance(accurate.model, AccurateModel) and "accurate" in repr(accurate)
     th = accurate.thresholds
-    assert set(th) == {"opinion", "causal", "unattributed_causal"} and all(0 < v < 1 for v in th.values())
+    assert set(th) == {"opinion", "causal", "unattributed_causal", "Loaded_Language", "Name_Calling,Labeling"}
+    assert all(0 < v < 1 for v in th.values())
 
 
 def test_shipped_bundle_is_small_and_lists_every_file():
@@ -182,3 +184,16 @@ def test_report_and_dask_paths_take_the_accurate_model(run_cli, tmp_path, repo_r
     text = article.read_text(encoding="utf-8")
     frame = score_partition(pd.DataFrame({"text": [text, None]}), "text", model="accurate")
     assert frame["causal_claims"].tolist() == [accurate.score_document(text).summary["causal_claims"], 0]
+
+
+def test_techniques_and_their_words(accurate):
+    every = rhetorix.load("accurate", thresholds={"Loaded_Language": 0.0, "Name_Calling,Labeling": 0.0})
+    text = "These spineless cowards and their sleazy cronies have wrecked our proud nation. Rain fell on Monday."
+    loaded, plain = accurate.score_document(text).sentences
+    assert set(loaded.techniques) == {"Loaded_Language", "Name_Calling,Labeling"}
+    assert loaded.techniques["Loaded_Language"] > plain.techniques["Loaded_Language"]
+    assert "Loaded_Language" in loaded.flags["techniques"] and not plain.flags["techniques"]
+    marks = [c for s in every.score_document(text).sentences for c in s.cues if c.kind in rhetorix.TECHNIQUES]
+    assert marks and all(text[c.start:c.end] == c.text for c in marks)
+    states, words = accurate.model.states([text, ""])
+    assert states.shape == (2, 768) and words.shape == (len(TokenBatch.split([text]).flat), 384)

@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("onnxruntime", reason="the accurate extra is not installed (pip install '.[accurate]')")
 
 import rhetorix  # noqa: E402
+from rhetorix.tiers.base import TECHNIQUES, THRESHOLD_KINDS  # noqa: E402
 from rhetorix.tiers.cascade import CascadeModel, unsure  # noqa: E402
 from rhetorix.training.corpora import read_own  # noqa: E402
 
@@ -47,8 +48,15 @@ def test_band_zero_is_the_fast_tier_and_band_one_the_accurate_one(tiers, texts):
         CascadeModel(fast, accurate, band=1.5)
 
 
-def test_load_cascade_uses_the_accurate_thresholds():
+def test_load_cascade_uses_the_accurate_thresholds_and_the_fast_techniques():
     scorer = rhetorix.load("cascade")
-    assert scorer.thresholds == rhetorix.load("accurate").thresholds
-    doc = scorer.score_document("Sanctions caused the shortages, many experts say. Prices rose 4% in May.")
+    fast, accurate = rhetorix.load("fast").thresholds, rhetorix.load("accurate").thresholds
+    for kind in THRESHOLD_KINDS:
+        assert scorer.thresholds[kind] == accurate[kind]
+    techniques = {k: v for k, v in fast.items() if k in TECHNIQUES}
+    assert techniques and {k: v for k, v in scorer.thresholds.items() if k in TECHNIQUES} == techniques
+    text = "Sanctions caused the shortages, many experts say. Prices rose 4% in May."
+    doc = scorer.score_document(text)
     assert len(doc.sentences) == 2
+    fast_doc = rhetorix.load().score_document(text)
+    assert [s.techniques for s in doc.sentences] == [s.techniques for s in fast_doc.sentences]

@@ -24,6 +24,11 @@
     add(dl, 'dt', 'Attribution');
     add(dl, 'dd', d.att + ' (named ' + pct(d.named) + ', vague ' + pct(d.vague) + ', none ' + pct(d.none) + ')');
     add(dl, 'dt', 'Unattributed causal'); add(dl, 'dd', pct(d.un));
+    var tech = JSON.parse(d.tech || '[]');
+    if (tech.length) {
+      add(dl, 'dt', 'Persuasion techniques');
+      add(dl, 'dd', tech.map(function (t) { return t[0] + ' ' + pct(t[1]); }).join(', '));
+    }
     var sources = JSON.parse(d.sources || '[]');
     if (sources.length) {
       add(panel, 'p', 'Who says so:');
