@@ -24,6 +24,7 @@ from rhetorix.bundle import (
     sha256_file,
 )
 from rhetorix.cues import LEXICON_KINDS, Lexicon
+from rhetorix.cues.cue import TECHNIQUES
 from rhetorix.features.transformers import SentenceFeaturizer
 from rhetorix.scorer import Scorer
 from rhetorix.tiers.fast import FastModel
@@ -95,7 +96,7 @@ def test_load_shipped_bundle():
     assert b.path is not None and (b.path / "manifest.json").is_file()
     for kind in LEXICON_KINDS:
         assert b.lexicon.entries[kind], kind
-    assert set(b.thresholds) <= {"opinion", "causal", "unattributed_causal"}
+    assert set(b.thresholds) <= {"opinion", "causal", "unattributed_causal", *TECHNIQUES}
     for v in b.thresholds.values():
         assert 0.0 < v < 1.0
     width = len(SentenceFeaturizer(n_features=b.manifest["featurizer"]["n_features"]).get_feature_names_out())

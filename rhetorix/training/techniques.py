@@ -53,7 +53,6 @@ from ..cues.tagger import lexicon_kinds, token_extents, token_features
 from ..text.segment import segment_spans
 from ..text.tokens import TokenBatch
 from ..tiers.techniques import FILE, TechniqueHeads
-from .fit import best_threshold
 
 __all__ = ["TechniqueData", "Features", "read_ptc", "word_labels", "fast_features", "accurate_features", "fit_heads",
            "cross_validate", "feature_blocks", "causal_overlap", "add_techniques", "train_techniques", "SHIPPED",
@@ -220,8 +219,14 @@ def _block_proba(blocks_train: Sequence[Block], blocks_test: Sequence[object], Y
     return out / len(blocks_train)
 
 
-def _best_fbeta(y: np.ndarray, p: np.ndarray, beta: float) -> float:
-    """The threshold on `p` (a midpoint between two scores) maximising F-beta of `y`."""
+def _best_fbeta(y: np.ndarray, p: np.ndarray, beta: float = 1.0) -> float:
+    """The threshold on `p` (a midpoint between two scores) maximising F-beta of `y`.
+
+    The cuts and the midpoint are those of :func:`rhetorix.training.fit.best_threshold`
+    (its F1 choice is ``beta=1``); with no positive in `y`, the threshold flags nothing.
+    """
+    if not np.any(y):
+        return float(np.max(p, initial=0.0) + 1e-9)
     order = np.argsort(-p, kind="stable")
     ps, ys = p[order], y[order].astype(np.float64)
     last = np.flatnonzero(np.append(ps[1:] != ps[:-1], True))  # last index of each tie group
@@ -236,7 +241,7 @@ def _best_fbeta(y: np.ndarray, p: np.ndarray, beta: float) -> float:
 
 
 def _thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
-    return np.asarray([best_threshold(Y[:, j], P[:, j])[0] for j in range(Y.shape[1])])
+    return np.asarray([_best_fbeta(Y[:, j], P[:, j]) for j in range(Y.shape[1])])
 
 
 @dataclass

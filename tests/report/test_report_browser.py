@@ -194,10 +194,10 @@ def test_index_page_sorts_by_column(browser, tmp_path):
     after = "return getComputedStyle(arguments[0], '::after').content"
     assert [b.text for b in buttons][:2] == ["Document", "Sentences"]
     assert {browser.execute_script(after, b) for b in buttons} == {'" \u21c5"'}
-    rate = buttons[-1]  # unattributed causal claims per 1,000 words: 10, 2, n/a
+    rate = buttons[-2]  # unattributed causal claims per 1,000 words: 10, 2, n/a
     rate.click()
     assert order() == ["gamma", "alpha", "beta"]
-    assert _css(browser, "thead th")[-1].get_attribute("aria-sort") == "ascending"
+    assert _css(browser, "thead th")[-2].get_attribute("aria-sort") == "ascending"
     rate.click()
     assert order() == ["beta", "alpha", "gamma"]
     buttons[0].send_keys("\n")  # by keyboard: Enter on the "Document" heading
