@@ -480,3 +480,19 @@ def test_loading_runs_no_pickle_or_bundle_code(subprocess_env):
         for c in contents:
             assert not (src and c.strip() and c.strip()[:80] in src), (kind, filename)
 
+
+
+@pytest.mark.parametrize("name", ["fast", "accurate"])
+def test_every_shipped_file_is_package_data(repo_root, name):
+    """An installed rhetorix has every file its bundles' manifests list (setup.cfg's package_data)."""
+    import configparser
+    import fnmatch
+
+    cfg = configparser.ConfigParser()
+    cfg.read(repo_root / "setup.cfg", encoding="utf-8")
+    data = {pkg: [p.strip() for p in pats.split(",")] for pkg, pats in cfg["options.package_data"].items()}
+    manifest = json.loads((repo_root / "models" / name / "manifest.json").read_text(encoding="utf-8"))
+    for f in [*manifest["files"], "manifest.json", "manifest.sha256"]:
+        folder, _, base = f"{name}/{f}".rpartition("/")
+        pkg = "rhetorix.models." + folder.replace("/", ".")
+        assert any(fnmatch.fnmatch(base, p) for p in data.get(pkg, [])), f"{name}/{f} is not package data"
