@@ -18,6 +18,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
+import numpy as np
+
 from .bundle import bundle_path, load_bundle
 from .cues.cue import Source, cue_order
 from .cues.lexicon import Lexicon
@@ -229,8 +231,12 @@ class Scorer:
         th_op, th_ca, th_un = (self.thresholds[k] for k in ("opinion", "causal", "unattributed_causal"))
         names = pred.technique_names if pred.techniques is not None else ()
         p_tech = pred.techniques.tolist() if names else [()] * len(texts)
-        th_tech = [self.thresholds[k] for k in names]
-        flagged = [[k for k, p, t in zip(names, row, th_tech) if p >= t] for row in p_tech]
+        flagged: List[List[str]] = [[] for _ in texts]
+        if names:
+            hits = pred.techniques >= np.asarray([self.thresholds[k] for k in names])
+            rows, cols = np.nonzero(hits)
+            for i, j in zip(rows.tolist(), cols.tolist()):
+                flagged[i].append(names[j])
         cues = pred.cues
         if pred.mark_techniques is not None and any(flagged):
             marks = pred.mark_techniques(flagged)

@@ -49,8 +49,8 @@ from .finder import cue_codes, match
 from .sources import trim_source
 
 __all__ = ["TAG_KINDS", "TEMPLATES", "CONTEXT_TEMPLATES", "N_TEMPLATES", "N_CONTEXT", "TaggedSpan", "SpanTagger",
-           "token_features", "context_features", "token_extents", "lexicon_kinds", "decode_spans", "attach",
-           "STANCE_VERBS"]
+           "TokenScorer", "token_features", "context_features", "token_extents", "lexicon_kinds", "decode_spans",
+           "attach", "STANCE_VERBS"]
 
 #: Tag classes, in the column order of the tagger's weights.
 TAG_KINDS: Tuple[str, ...] = ("O", "SRC", "CUE")
@@ -444,6 +444,33 @@ def _score(plan: _Plan, cols: _Columns, weights: np.ndarray, out: np.ndarray) ->
             row *= len(_VALUES[name])
             row += cols.get(name, d)
         out += np.take(table, row, axis=0)
+
+
+class TokenScorer:
+    """Per token, the sum of a weight table's rows at its :func:`token_features`, computed as the tagger does.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_buckets, k)
+        One row per feature index (a power of two of them).
+
+    Calling it with a batch and its lexicon kinds gives ``(n_tokens, k)``: the
+    same sums as ``weights[token_features(batch, kinds, n_buckets)].sum(axis=1)``,
+    up to float32 rounding, with the small inputs' templates read from joint
+    tables (:class:`SpanTagger` scores its first stage this way).
+    """
+
+    def __init__(self, weights: np.ndarray):
+        self.weights = np.ascontiguousarray(weights, dtype=np.float32)
+        n = self.weights.shape[0] if self.weights.ndim == 2 else 0
+        if n < 1 or n & (n - 1):
+            raise ValueError(f"token weights must have shape (2**k, n_outputs), got {self.weights.shape}")
+        self._plan = _plan(TEMPLATES, _JOINT, self.weights)
+
+    def __call__(self, batch: TokenBatch, lexicon_kind: np.ndarray) -> np.ndarray:
+        z = np.zeros((len(batch.flat), self.weights.shape[1]), dtype=np.float32)
+        _score(self._plan, _token_columns(batch, lexicon_kind), self.weights, z)
+        return z
 
 
 class SpanTagger:

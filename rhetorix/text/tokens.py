@@ -73,6 +73,11 @@ class TokenBatch:
         lengths = np.fromiter(map(len, toks), dtype=np.int64, count=len(texts))
         return cls(parts, list(chain.from_iterable(toks)), lengths)
 
+    def select(self, rows: Sequence[int]) -> TokenBatch:
+        """The tokens of the texts `rows` (in that order), without splitting them again."""
+        parts = [self.parts[i] for i in rows]
+        return TokenBatch(parts, list(chain.from_iterable(p[1::2] for p in parts)), self.lengths[list(rows)])
+
 
 def memo_map(func: Callable[[str], T], tokens: List[str], table: Dict[str, T], max_size: int = 500_000) -> List[T]:
     """``[func(t) for t in tokens]``, computing `func` once per distinct token.

@@ -37,7 +37,7 @@ from ..errors import BundleError, extra_required
 from ..features.featurize import N_DENSE, Weights, featurize
 from ..text.tokens import TokenBatch
 from .base import ATTRIBUTION_LABELS, Predictions, agree, make_sources, with_sources
-from .techniques import TechniqueHeads, is_word_token, word_spans
+from .techniques import TechniqueHeads, word_spans
 
 __all__ = ["AccurateModel", "windows"]
 
@@ -288,10 +288,8 @@ class AccurateModel:
 
             def mark(flagged: Sequence[Sequence[str]]) -> List[List[Cue]]:
                 words = self._word_rows(batch, enc.pieces, enc.hidden)
-                starts, ends = token_extents(batch)
                 proba = heads.word_proba(np.einsum("nd,dk->nk", words, heads.word_coef))
-                return word_spans(texts, offs, starts, ends, batch.lengths, proba, heads.word_flags(flagged), heads,
-                                  is_word_token(batch))
+                return word_spans(texts, offs, batch, proba, heads.word_flags(flagged), heads)
 
             pred.mark_techniques = mark
         return pred

@@ -17,12 +17,12 @@ import numpy as np
 from ..bundle import Bundle
 from ..cues.cue import Cue
 from ..cues.lexicon import Lexicon
-from ..cues.tagger import SpanTagger, TaggedSpan, lexicon_kinds, token_extents, token_features
+from ..cues.tagger import SpanTagger, TaggedSpan, TokenScorer, lexicon_kinds
 from ..errors import BundleError
 from ..features.featurize import N_DENSE, Weights, featurize
 from ..text.tokens import TokenBatch
 from .base import ATTRIBUTION_LABELS, Predictions, agree, make_sources, with_sources
-from .techniques import TechniqueHeads, is_word_token, word_spans
+from .techniques import TechniqueHeads, word_spans
 
 __all__ = ["FastModel"]
 
@@ -73,6 +73,7 @@ class FastModel:
             if self.techniques.coef.shape[1] != width or n_buckets & (n_buckets - 1):
                 raise BundleError(f"{bundle.path}: technique heads do not match this featurizer")
             blocks.append(self.techniques.coef)
+            self._word_scorer = TokenScorer(self.techniques.word_coef)
         # all heads' weights in one matrix: one pass over the features per batch
         self._heads = [bundle.heads[k] for k in _HEADS]
         self._coef = Weights.of(np.vstack(blocks))
@@ -128,14 +129,10 @@ class FastModel:
         if not len(rows):
             return out
         begins = np.cumsum(batch.lengths) - batch.lengths
-        sub_texts = [texts[i] for i in rows]
-        sub = TokenBatch.split(sub_texts)
+        sub = batch.select(rows.tolist())
         sub_kinds = np.concatenate([kinds[begins[i]:begins[i] + batch.lengths[i]] for i in rows])
-        features = token_features(sub, sub_kinds, heads.word_coef.shape[0])
-        proba = heads.word_proba(heads.word_coef[features].sum(axis=1))
-        starts, ends = token_extents(sub)
-        marks = word_spans(sub_texts, [offsets[i] for i in rows], starts, ends, sub.lengths, proba, flags[rows],
-                           heads, is_word_token(sub))
+        proba = heads.word_proba(self._word_scorer(sub, sub_kinds).astype(np.float64))
+        marks = word_spans([texts[i] for i in rows], [offsets[i] for i in rows], sub, proba, flags[rows], heads)
         for i, m in zip(rows.tolist(), marks):
             out[i] = m
         return out

@@ -40,10 +40,11 @@ import numpy as np
 
 from ..bundle import Bundle
 from ..cues.cue import TECHNIQUES, WORD_TECHNIQUES, Cue, cue_order, make_cue
+from ..cues.tagger import token_extents
 from ..errors import BundleError
 from ..text.tokens import TokenBatch
 
-__all__ = ["TechniqueHeads", "FILE", "word_spans", "is_word_token"]
+__all__ = ["TechniqueHeads", "FILE", "word_spans"]
 
 #: The bundle file of the technique heads.
 FILE = "techniques.npz"
@@ -173,21 +174,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
 
 
-def is_word_token(batch: TokenBatch) -> np.ndarray:
-    """Per token of `batch`, whether it is a word (starts with a letter or digit), not punctuation."""
-    return np.fromiter((t[:1].isalnum() for t in batch.flat), dtype=bool, count=len(batch.flat))
-
-
 def word_spans(
     texts: Sequence[str],
     offsets: Sequence[int],
-    starts: np.ndarray,
-    ends: np.ndarray,
-    lengths: np.ndarray,
+    batch: TokenBatch,
     proba: np.ndarray,
     flagged: np.ndarray,
     heads: TechniqueHeads,
-    is_word: np.ndarray,
 ) -> List[List[Cue]]:
     """The spans of the word techniques each sentence is flagged for, as cues (see the module docstring).
 
@@ -196,22 +189,23 @@ def word_spans(
     texts : sequence of str
     offsets : sequence of int
         Added to the spans' offsets of each text.
-    starts, ends : ndarray of int
-        Character offsets of every token of all texts (into its own text), in order.
-    lengths : ndarray of int
-        Tokens per text.
+    batch : TokenBatch
+        The tokens of `texts`.
     proba : ndarray of shape (n_tokens, len(heads.word_names))
-        :meth:`TechniqueHeads.word_proba` of every token.
+        :meth:`TechniqueHeads.word_proba` of every token of `batch`.
     flagged : ndarray of bool, shape (len(texts), len(heads.word_names))
         :meth:`TechniqueHeads.word_flags`.
-    is_word : ndarray of bool, shape (n_tokens,)
-        False for punctuation tokens (they never start or end a span).
+
+    A token that does not start with a letter or digit (punctuation) never
+    starts or ends a span.
     """
     out: List[List[Cue]] = [[] for _ in texts]
-    n_tok = len(starts)
+    n_tok = len(batch.flat)
     if not n_tok or not flagged.any():
         return out
-    sentence = np.repeat(np.arange(len(texts)), lengths)
+    starts, ends = token_extents(batch)
+    tokens = batch.flat
+    sentence = np.repeat(np.arange(len(texts)), batch.lengths)
     new_sentence = np.ones(n_tok, dtype=bool)
     new_sentence[1:] = sentence[1:] != sentence[:-1]
     for j, name in enumerate(heads.word_names):
@@ -223,9 +217,9 @@ def word_spans(
         last = on & (np.roll(new_sentence, -1) | ~np.roll(on, -1))
         last[-1] = on[-1]
         for a, b in zip(np.flatnonzero(first).tolist(), np.flatnonzero(last).tolist()):
-            while a <= b and not is_word[a]:
+            while a <= b and not tokens[a][:1].isalnum():
                 a += 1
-            while b >= a and not is_word[b]:
+            while b >= a and not tokens[b][:1].isalnum():
                 b -= 1
             if a > b:
                 continue

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from rhetorix.bundle import load_bundle
+from rhetorix.cues.lexicon import Lexicon
 from rhetorix.cues.sources import source_kind
 from rhetorix.cues.tagger import (
     N_CONTEXT,
     N_TEMPLATES,
     TAG_KINDS,
     SpanTagger,
+    TokenScorer,
     attach,
     context_features,
     decode_spans,
@@ -201,3 +203,14 @@ def test_scoring_sums_the_same_weights_as_the_feature_indices():
     assert np.allclose(tagger.token_proba(batch, kinds), p2, atol=1e-5)
     one = SpanTagger(tagger.coef, tagger.intercept)
     assert np.allclose(one.token_proba(batch, kinds), p1, atol=1e-5)
+
+
+def test_token_scorer_sums_the_feature_weights():
+    rng = np.random.default_rng(3)
+    weights = rng.normal(size=(2**12, 2)).astype(np.float32)
+    texts = ["Dana Cole, chief economist at Redfield Capital, said prices rose.", "Officials believe it.", ""]
+    batch, kinds = lexicon_kinds(texts, Lexicon.default().automaton)
+    want = weights[token_features(batch, kinds, 2**12)].sum(axis=1)
+    assert np.allclose(TokenScorer(weights)(batch, kinds), want, atol=1e-4)
+    with pytest.raises(ValueError, match="2\\*\\*k"):
+        TokenScorer(np.zeros((3, 2)))

@@ -13,11 +13,10 @@ import pytest
 import rhetorix
 from rhetorix.bundle import add_files, bundle_path, load_bundle, save_bundle
 from rhetorix.cues.cue import TECHNIQUES, WORD_TECHNIQUES
-from rhetorix.cues.tagger import token_extents
 from rhetorix.errors import BundleError
 from rhetorix.text.tokens import TokenBatch
 from rhetorix.tiers.base import THRESHOLD_KINDS
-from rhetorix.tiers.techniques import FILE, TechniqueHeads, is_word_token, word_spans
+from rhetorix.tiers.techniques import FILE, TechniqueHeads, word_spans
 
 LOADED = "These spineless cowards and their sleazy cronies have wrecked our proud and glorious nation."
 PLAIN = "The council met on Tuesday and approved the budget for the coming year."
@@ -128,15 +127,14 @@ def test_heads_round_trip(tmp_path):
 def test_word_spans_are_runs_in_flagged_sentences_trimmed_to_words():
     texts = ["Those vile , rotten crooks lied .", "Those vile crooks lied ."]
     batch = TokenBatch.split(texts)
-    starts, ends = token_extents(batch)
     heads = TechniqueHeads(("Loaded_Language",), np.zeros((1, 1)), np.zeros(1), ("Loaded_Language",),
                            np.zeros((1, 1)), np.zeros(1), np.array([0.5]))
     # tokens: Those vile , rotten crooks lied .  |  Those vile crooks lied .
     p = np.array([0.1, 0.9, 0.8, 0.9, 0.7, 0.2, 0.9, 0.1, 0.9, 0.2, 0.1, 0.1])[:, None]
     flagged = heads.word_flags([["Loaded_Language"], []])
-    out = word_spans(texts, [100, 200], starts, ends, batch.lengths, p, flagged, heads, is_word_token(batch))
+    out = word_spans(texts, [100, 200], batch, p, flagged, heads)
     assert [(c.kind, c.text, c.start) for c in out[0]] == [("Loaded_Language", "vile , rotten crooks", 106)]
     assert out[1] == []  # not flagged: no span, however high its words score
     flagged = heads.word_flags([["Loaded_Language"], ["Loaded_Language"]])
-    out = word_spans(texts, [0, 0], starts, ends, batch.lengths, p, flagged, heads, is_word_token(batch))
-    assert [c.text for c in out[1]] == ["vile"]  # the final "." of sentence 1 is punctuation, trimmed
+    out = word_spans(texts, [0, 0], batch, p, flagged, heads)
+    assert [c.text for c in out[1]] == ["vile"]
