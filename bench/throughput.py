@@ -378,7 +378,7 @@ def markdown_table(res: Dict[str, object]) -> str:
     v = res["verdicts"]
     runs = SUBPROCESS_RUNS
     rows = [
-        ("rhetorix `score_sentences` (3 models, cues and sources)", _rate(res, "rhetorix"), "", ""),
+        ("rhetorix `score_sentences` (all heads, cues, sources, techniques)", _rate(res, "rhetorix"), "", ""),
         ("the same, `rhetorix.load(sources=False)`", _rate(res, "no_sources"), "", ""),
         ("TextBlob PatternAnalyzer subjectivity", _rate(res, "textblob"), "", ""),
         ("bare regex tokenizer", _rate(res, "tokenizer"), "", ""),

@@ -342,7 +342,7 @@ def load(
     sources : bool, default=True
         Find each sentence's sources (and make its attribution agree with
         them).  False leaves ``sources`` empty and the attribution the head's
-        own: the fast tier then scores about 1.5 times as fast (README,
+        own: the fast tier then scores about 1.4 times as fast (README,
         Performance).
     thresholds : mapping of str to float, optional
         Decision thresholds replacing the model's for some flags, e.g.
