@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rhetorix.text.tokens import TokenBatch
 from rhetorix.training import corpora as C
 from rhetorix.training import teacher as T
 from rhetorix.training import teacher_data as D
@@ -173,8 +174,16 @@ def test_protocol_end_to_end_on_a_tiny_model(tmp_path, tiny_base, own):
     nodes = {n.name: n.op_type for n in onnx.load(str(paths[0] / "model.onnx")).graph.node}
     assert nodes["/encoder/encoder/layer.0/output/dense/MatMul"] == "MatMul"  # kept fp32
     assert nodes["/encoder/encoder/layer.1/output/dense/MatMul_quant"] == "MatMulInteger"
-    int8 = ort.InferenceSession(str(paths[0] / "model.onnx"), providers=["CPUExecutionProvider"]).run(None, feed)
+    session = ort.InferenceSession(str(paths[0] / "model.onnx"), providers=["CPUExecutionProvider"])
+    int8 = session.run(None, feed)
     np.testing.assert_allclose(ref[2], int8[2], atol=0.2)
+    # the states the technique heads read: the pooled state and every word piece's last-layer state
+    pooled, hidden = session.run(list(T.STATE_OUTPUTS), feed)
+    width = model.encoder.config.hidden_size
+    assert pooled.shape == (1, width) and hidden.shape == (1, ids.shape[1], width)
+    np.testing.assert_allclose(pooled, hidden.mean(axis=1), atol=1e-5)  # mean pooling over an all-ones mask
+    states, words = scorer.model.states(TWO)
+    assert states.shape == (2, 2 * width) and len(words) == len(TokenBatch.split(TWO).flat)
 
     # a rerun with the same data and settings reuses every model
     T.run_protocol(out, sources, cfg, verbose=False, threads=1)
