@@ -44,9 +44,10 @@ def main(argv=None) -> int:
     from sklearn.model_selection import GroupKFold
 
     from rhetorix.training.corpora import find_corpora
-    from rhetorix.training.fit import best_threshold, tfidf_features
+    from rhetorix.training.fit import tfidf_features
     from rhetorix.training.teacher import load_tokenizer, load_trained
     from rhetorix.training.techniques import TECHNIQUES, _fit_block, _scores, _sigmoid, read_ptc
+    from rhetorix.training.thresholds import best_threshold
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

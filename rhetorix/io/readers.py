@@ -332,6 +332,14 @@ def read_batch_output(path: Union[str, os.PathLike]) -> List[Dict[str, object]]:
     return docs
 
 
+def _json_list(value: object, what: str) -> list:
+    """A list field of a batch row: as is (JSON Lines) or parsed from its JSON string (CSV, Parquet)."""
+    value = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(value, list):
+        raise ValueError(f"{what} is not a list: {value!r}")
+    return value
+
+
 def _optional(row: Mapping[str, object], key: str, kind):
     """``kind(row[key])``, or None where the field is missing or empty (output of an older rhetorix)."""
     return None if row.get(key) in (None, "") else kind(row[key])
@@ -372,17 +380,9 @@ def _add_sentence_row(docs: List[Dict[str, object]], row: Mapping[str, object]) 
     d["causal_claims"] += _truthy(flags["causal"])  # type: ignore[index,operator]
     d["unattributed_causal_claims"] += _truthy(flags["unattributed_causal"])  # type: ignore[index,operator]
     if d["techniques"] is not None:
-        flagged = flags.get("techniques", [])
-        flagged = json.loads(flagged) if isinstance(flagged, str) else flagged
-        if not isinstance(flagged, list):
-            raise ValueError(f"flagged techniques are not a list: {flagged!r}")
-        d["techniques"] += len(flagged)  # type: ignore[operator]
+        d["techniques"] += len(_json_list(flags.get("techniques", []), "flagged techniques"))  # type: ignore[operator]
     if d["named_sources"] is not None:
-        sources = row.get("sources")
-        sources = json.loads(sources) if isinstance(sources, str) else sources
-        if not isinstance(sources, list):
-            raise ValueError(f"'sources' is not a list: {sources!r}")
-        for src in sources:
+        for src in _json_list(row.get("sources"), "'sources'"):
             kind = src.get("kind") if isinstance(src, dict) else None
             if kind in ("named", "vague"):
                 d[f"{kind}_sources"] += 1  # type: ignore[operator]

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence
+from collections import Counter
+from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
 from .page import (
     CHART_COLOURS,
@@ -239,6 +240,7 @@ def document_html(
     article = "".join(parts)
 
     summary = doc.summary
+    technique_stat, technique_section = _techniques(sents, summary)
     unatt = [(i, s) for i, s in enumerate(sents, 1) if s.flags["unattributed_causal"]]
     rate = per_1000(len(unatt), summary["words"])
     stats = (
@@ -251,7 +253,7 @@ def document_html(
         f"<li><b>{len(unatt)}</b> unattributed causal claims"
         + (f" ({rate:.1f} per 1,000 words)" if rate is not None else "")
         + "</li>"
-        + _technique_stats(sents, summary)
+        + technique_stat
         + "</ul>"
     )
     if unatt:
@@ -268,7 +270,7 @@ def document_html(
     body = (
         f"<header><h1>{escape(title)}</h1>{stats}"
         f'<h2>Opinion score along the article</h2>{_chart(sents, prefix)}'
-        f"{claims}{_technique_counts(sents)}{_legend()}{help_text}</header>"
+        f"{claims}{technique_section}{_legend()}{help_text}</header>"
         '<div class="rhx-grid">'
         f'<article class="rhx-article rhx-labels-on" aria-label="Article">{article}</article>'
         '<aside class="rhx-panel" aria-label="Sentence details"><h2>Sentence details</h2>'
@@ -278,31 +280,23 @@ def document_html(
     return page(title, body, "document.js", full_page, root_id)
 
 
-def _technique_stats(sentences: Sequence[SentenceScore], summary: Mapping[str, object]) -> str:
-    """The header's count of technique flags (nothing when no sentence has technique scores)."""
+def _techniques(sentences: Sequence[SentenceScore], summary: Mapping[str, object]) -> Tuple[str, str]:
+    """The header's count of technique flags and the section counting them per technique (both empty when
+    no sentence has technique scores)."""
     if not any(s.techniques for s in sentences):
-        return ""
+        return "", ""
     n = summary.get("techniques", 0)
     rate = per_1000(n, summary["words"])
-    return (f"<li><b>{n}</b> persuasion technique flag{'' if n == 1 else 's'}"
+    stat = (f"<li><b>{n}</b> persuasion technique flag{'' if n == 1 else 's'}"
             + (f" ({rate:.1f} per 1,000 words)" if rate is not None else "") + "</li>")
-
-
-def _technique_counts(sentences: Sequence[SentenceScore]) -> str:
-    """Per technique, how many sentences are flagged for it (nothing when no sentence has technique scores)."""
-    if not any(s.techniques for s in sentences):
-        return ""
-    counts: Dict[str, int] = {}
-    for s in sentences:
-        for t in s.flags.get("techniques", ()):
-            counts[t] = counts.get(t, 0) + 1
+    counts = Counter(t for s in sentences for t in s.flags.get("techniques", ()))
     if not counts:
-        return "<h2>Persuasion techniques</h2><p>None flagged.</p>"
+        return stat, "<h2>Persuasion techniques</h2><p>None flagged.</p>"
     items = "".join(
-        f'<li><span class="rhx-chip">{escape(technique_label(t))}</span> {n} sentence{"" if n == 1 else "s"}</li>'
-        for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        f'<li><span class="rhx-chip">{escape(technique_label(t))}</span> {k} sentence{"" if k == 1 else "s"}</li>'
+        for t, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     )
-    return f'<h2>Persuasion techniques</h2><ul class="rhx-legend">{items}</ul>'
+    return stat, f'<h2>Persuasion techniques</h2><ul class="rhx-legend">{items}</ul>'
 
 
 def _clip(text: str, limit: int = 160) -> str:

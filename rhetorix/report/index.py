@@ -22,7 +22,7 @@ _INDEX_COLUMNS = (
 
 
 def _rate_cell(rate: Optional[object]) -> str:
-    """A per-1,000-words cell, "n/a" for output that lacks the field."""
+    """A per-1,000-words cell, "n/a" without a rate (no word count, or output that lacks the field)."""
     if rate is None:
         return '<td data-value="">n/a</td>'
     return f'<td data-value="{float(rate):.6f}">{float(rate):.1f}</td>'
@@ -66,7 +66,7 @@ def index_html(documents: Sequence[Mapping[str, object]], title: Optional[str] =
             f"{share:.0%}</td>",
             f'<td data-value="{int(d["causal_claims"])}">{int(d["causal_claims"])}</td>',
             f'<td data-value="{int(d["unattributed_causal_claims"])}">{int(d["unattributed_causal_claims"])}</td>',
-            f'<td data-value="{"" if rate is None else f"{rate:.6f}"}">{"n/a" if rate is None else f"{rate:.1f}"}</td>',
+            _rate_cell(rate),
             _rate_cell(d.get("techniques_per_1000_words")),
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")

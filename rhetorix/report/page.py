@@ -30,6 +30,12 @@ TECHNIQUE_COLOUR = "#7a3e00"
 #: Chart bars: sentences flagged as opinion, and the others (3:1 against the page, WCAG non-text).
 CHART_COLOURS = ("#6a1b9a", "#a07d00")
 
+def technique_label(name: str) -> str:
+    """How a technique is named on the page: ``Name_Calling,Labeling`` -> ``Name calling, labeling``."""
+    words = name.replace("_", " ").replace(",", ", ")
+    return words[:1] + words[1:].lower()
+
+
 #: Cue kind -> (legend label, short label, colour, CSS text-decoration style).
 CUE_STYLES: Dict[str, Tuple[str, str, str, str]] = {
     "opinion_marker": ("Opinion marker", "OP", "#6a1b9a", "solid"),
@@ -41,10 +47,9 @@ CUE_STYLES: Dict[str, Tuple[str, str, str, str]] = {
     "named_source": ("Named source", "NS", "#1b5e20", "double"),
     "vague_source": ("Vague source", "VS", "#a3120f", "wavy"),
     # the words that mark a persuasion technique (rhetorix.cues.cue.WORD_TECHNIQUES)
-    "Loaded_Language": ("Loaded language", "LL", TECHNIQUE_COLOUR, "solid"),
-    "Name_Calling,Labeling": ("Name calling, labeling", "NC", TECHNIQUE_COLOUR, "double"),
-    "Exaggeration,Minimisation": ("Exaggeration, minimisation", "EX", TECHNIQUE_COLOUR, "dashed"),
-    "Doubt": ("Doubt", "DB", TECHNIQUE_COLOUR, "dotted"),
+    **{kind: (technique_label(kind), short, TECHNIQUE_COLOUR, style) for kind, short, style in (
+        ("Loaded_Language", "LL", "solid"), ("Name_Calling,Labeling", "NC", "double"),
+        ("Exaggeration,Minimisation", "EX", "dashed"), ("Doubt", "DB", "dotted"))},
 }
 
 #: Opinion tint steps: (upper bound of the opinion probability, RGBA background).
@@ -63,12 +68,6 @@ ICONS = {"opinion": "\u25c6", "causal": "\u21d2", "unattributed": "\u26a0"}
 def cue_class(kind: str) -> str:
     """The CSS class of a cue kind (technique names hold commas, which a class name cannot)."""
     return "rhx-k-" + re.sub(r"[^A-Za-z0-9_-]", "-", kind)
-
-
-def technique_label(name: str) -> str:
-    """How a technique is named on the page: ``Name_Calling,Labeling`` -> ``Name calling, labeling``."""
-    words = name.replace("_", " ").replace(",", ", ").replace("-", " / " if name.startswith("Appeal_to_fear") else "-")
-    return words[:1] + words[1:].lower()
 
 
 def tint_level(p: float) -> int:

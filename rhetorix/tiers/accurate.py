@@ -31,7 +31,7 @@ import numpy as np
 
 from ..bundle import Bundle
 from ..cues.cue import Cue
-from ..cues.finder import find_cues
+from ..cues.finder import cue_codes, match
 from ..cues.tagger import TAG_KINDS, TaggedSpan, decode_spans, token_extents
 from ..errors import BundleError, extra_required
 from ..features.featurize import N_DENSE, Weights, featurize
@@ -260,9 +260,16 @@ class AccurateModel:
         enc = self._run(texts, tags=self._tag_cols is not None, states=self.techniques is not None)
         z, t = enc.logits, self.temperature
         attribution = _softmax(z["attribution"] / t["attribution"])[:, self._att_index]
-        cues = find_cues(texts, self.lexicon.automaton, offsets)
         offs = offsets if offsets is not None else [0] * len(texts)
         batch = TokenBatch.split(texts)
+        z_ngram = None
+        if self._ngram_weights is not None:  # the technique heads' n-gram features; the cue pass comes with them
+            feat = self.techniques.featurizer
+            cues, X = featurize(texts, self.lexicon, feat["n_features"], feat["ngram_range"], offs, batch)
+            z_ngram = X.decision(self._ngram_weights)
+        else:
+            auto = self.lexicon.automaton
+            cues = match(texts, offs, batch, cue_codes(batch, auto), auto)
         found = None
         if self._tag_cols is not None:
             found = make_sources(texts, offs, self._spans(texts, batch, enc))
@@ -277,11 +284,6 @@ class AccurateModel:
         )
         if self.techniques is not None:
             heads = self.techniques
-            z_ngram = None
-            if self._ngram_weights is not None:
-                _, X = featurize(texts, self.lexicon, heads.featurizer["n_features"],
-                                 heads.featurizer["ngram_range"], batch=batch)
-                z_ngram = X.decision(self._ngram_weights)
             # explicit sums (einsum's own loops, not BLAS): a sentence scores the same alone and in a batch
             pred.techniques = heads.proba(np.einsum("nd,kd->nk", enc.sentence, heads.coef), z_ngram)
             pred.technique_names = heads.names

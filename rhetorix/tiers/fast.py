@@ -124,13 +124,13 @@ class FastModel:
         """The words that mark the techniques each sentence is flagged for (only those sentences are tagged)."""
         heads = self.techniques
         flags = heads.word_flags(flagged)
-        rows = np.flatnonzero(flags.any(axis=1))
+        chosen = flags.any(axis=1)
+        rows = np.flatnonzero(chosen)
         out: List[List[Cue]] = [[] for _ in texts]
         if not len(rows):
             return out
-        begins = np.cumsum(batch.lengths) - batch.lengths
         sub = batch.select(rows.tolist())
-        sub_kinds = np.concatenate([kinds[begins[i]:begins[i] + batch.lengths[i]] for i in rows])
+        sub_kinds = kinds[np.repeat(chosen, batch.lengths)]  # the lexicon kinds of the chosen sentences' tokens
         proba = heads.word_proba(self._word_scorer(sub, sub_kinds).astype(np.float64))
         marks = word_spans([texts[i] for i in rows], [offsets[i] for i in rows], sub, proba, flags[rows], heads)
         for i, m in zip(rows.tolist(), marks):

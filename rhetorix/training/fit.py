@@ -41,6 +41,7 @@ from ..cues.lexicon import Lexicon
 from ..features.transformers import SentenceFeaturizer
 from . import corpora as C
 from .spans import tagger_manifest, train_tagger
+from .thresholds import best_threshold
 
 __all__ = [
     "TrainConfig", "TrainingData", "TextModel", "CachedFeatures", "train_bundle", "best_threshold",
@@ -364,35 +365,6 @@ def oof_proba(
         m = make().fit(data.subset(mask), weights[tr])
         out[te] = m.predict_proba([data.texts[i] for i in te])
     return out
-
-
-def best_threshold(y: np.ndarray, p: np.ndarray, average: str = "binary") -> Tuple[float, float]:
-    """Threshold on `p` maximising F1 (``binary``) or macro-F1 (``macro``); returns (threshold, score).
-
-    Every cut between two distinct scores is tried, so the choice does not
-    depend on a grid and is the same partition under any monotone
-    recalibration of `p`.  The threshold is the midpoint of the chosen cut.
-    """
-    y = np.asarray(y, dtype=int)
-    p = np.asarray(p, dtype=np.float64)
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    last = np.flatnonzero(np.append(ps[1:] != ps[:-1], True))  # last index of each tie group
-    # cut k predicts the first last[k] + 1 scores positive; the first cut predicts none
-    tp = np.concatenate([[0.0], np.cumsum(ys)[last]])
-    fp = np.concatenate([[0.0], last + 1]) - tp
-    pos, neg = ys.sum(), len(ys) - ys.sum()
-    fn, tn = pos - tp, neg - fp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1_pos = np.nan_to_num(2 * tp / (2 * tp + fp + fn))
-        f1_neg = np.nan_to_num(2 * tn / (2 * tn + fn + fp))
-    score = f1_pos if average == "binary" else (f1_pos + f1_neg) / 2
-    k = int(np.argmax(score))
-    if k == 0:
-        return float(ps[0] + 1e-9), float(score[0])  # flag nothing
-    end = last[k - 1]
-    nxt = ps[end + 1] if end + 1 < len(ps) else 0.0
-    return float((ps[end] + nxt) / 2), float(score[k])
 
 
 def _calibration(p_oof: np.ndarray, y: np.ndarray, data: TrainingData) -> Optional[Tuple[np.ndarray, np.ndarray]]:

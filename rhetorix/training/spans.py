@@ -41,8 +41,8 @@ from ..cues.tagger import (
 from ..text.tokens import TokenBatch
 from . import corpora as C
 
-__all__ = ["gold_token_kinds", "fit_tagger", "span_scores", "span_predictions", "read_own_spans", "train_tagger",
-           "add_tagger", "tagger_manifest", "SpanPrediction", "OWN_SPAN_COPIES"]
+__all__ = ["gold_token_kinds", "one_hot_rows", "fit_tagger", "span_scores", "span_predictions", "read_own_spans",
+           "train_tagger", "add_tagger", "tagger_manifest", "SpanPrediction", "OWN_SPAN_COPIES"]
 
 #: Predicted spans of one sentence: (start, end, kind ``SRC``/``CUE``, source kind ``named``/``vague`` or None).
 SpanPrediction = Tuple[int, int, str, Optional[str]]
@@ -74,7 +74,7 @@ def _fit_stage(X, y: np.ndarray, C_reg: float, max_iter: int):
     return clf.coef_[order].T.astype(np.float32), clf.intercept_[order].astype(np.float32)
 
 
-def _rows(idx: np.ndarray, n_buckets: int):
+def one_hot_rows(idx: np.ndarray, n_buckets: int):
     """One-hot rows (a CSR matrix) of feature indices, one row per token."""
     from scipy import sparse
 
@@ -118,7 +118,7 @@ def fit_tagger(texts: Sequence[str], spans: Sequence[Sequence[Tuple[int, int, st
     batch, kinds = lexicon_kinds(texts, lexicon.automaton)
     idx = token_features(batch, kinds, n_buckets)
     y = gold_token_kinds(batch, spans)
-    coef, intercept = _fit_stage(_rows(idx, n_buckets), y, C_reg, max_iter)
+    coef, intercept = _fit_stage(one_hot_rows(idx, n_buckets), y, C_reg, max_iter)
     if groups is None:
         return SpanTagger(coef, intercept)
     # out-of-fold first-stage probabilities: half of the documents predict the other half
@@ -127,12 +127,12 @@ def fit_tagger(texts: Sequence[str], spans: Sequence[Sequence[Tuple[int, int, st
     in_half = np.repeat(np.asarray([g in half for g in groups]), batch.lengths)
     p = np.zeros((len(y), len(TAG_KINDS)))
     for mask in (in_half, ~in_half):
-        tagger = SpanTagger(*_fit_stage(_rows(idx[~mask], n_buckets), y[~mask], C_reg, max_iter))
+        tagger = SpanTagger(*_fit_stage(one_hot_rows(idx[~mask], n_buckets), y[~mask], C_reg, max_iter))
         p[mask] = tagger.coef[idx[mask]].sum(axis=1) + tagger.intercept
     p = np.exp(p - p.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     both = np.hstack([idx, context_features(batch, p, n_buckets)])
-    coef2, intercept2 = _fit_stage(_rows(both, n_buckets), y, C_reg, max_iter)
+    coef2, intercept2 = _fit_stage(one_hot_rows(both, n_buckets), y, C_reg, max_iter)
     return SpanTagger(coef, intercept, coef2, intercept2)
 
 

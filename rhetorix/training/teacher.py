@@ -58,7 +58,6 @@ from ..cues.lexicon import Lexicon
 from ..errors import extra_required
 from ..tiers.accurate import AccurateModel
 from . import corpora as C
-from .fit import best_threshold
 from .teacher_data import (
     ATTRIBUTION_CLASSES,
     IGNORE,
@@ -73,6 +72,7 @@ from .teacher_data import (
     load_sources,
     subset,
 )
+from .thresholds import best_threshold
 
 __all__ = [
     "BASE_NAME", "BASE_PACKAGE", "BASE_SHA256", "OUTPUT_NAMES", "TeacherConfig", "Encoded", "OutOfFold",
@@ -810,7 +810,7 @@ def calibrate(oof: Mapping[str, OutOfFold]) -> Dict[str, Dict[str, float]]:
     * temperatures, one per head, minimising the out-of-fold log loss: opinion
       on CheckThat! train, causal on the Causal News Corpus, attribution on
       PolNeAR train (the public corpora, as the fast tier);
-    * opinion threshold: best macro-F1 (:func:`~rhetorix.training.fit.best_threshold`)
+    * opinion threshold: best macro-F1 (:func:`~rhetorix.training.thresholds.best_threshold`)
       on the temperature-scaled probabilities of CheckThat! train, own and news;
     * causal threshold: best F1 on the Causal News Corpus, own and news;
     * unattributed_causal threshold: best F1 of ``P(causal) * (1 - P(named))`` on

@@ -20,7 +20,7 @@ differ:
   technique;
 * thresholds: a sentence head's flag threshold maximises its F1 on
   out-of-fold probabilities of grouped 5-fold cross-validation by article
-  (:func:`rhetorix.training.fit.best_threshold`); a word head's threshold
+  (:func:`rhetorix.training.thresholds.best_threshold`); a word head's threshold
   maximises word-level F0.5 (precision counts double: a span shown should be
   right) over the words of the sentences that have the technique, out of fold
   as well.
@@ -53,6 +53,8 @@ from ..cues.tagger import lexicon_kinds, token_extents, token_features
 from ..text.segment import segment_spans
 from ..text.tokens import TokenBatch
 from ..tiers.techniques import FILE, TechniqueHeads
+from .spans import one_hot_rows
+from .thresholds import best_threshold
 
 __all__ = ["TechniqueData", "Features", "read_ptc", "word_labels", "fast_features", "accurate_features", "fit_heads",
            "cross_validate", "feature_blocks", "causal_overlap", "add_techniques", "train_techniques", "SHIPPED",
@@ -198,15 +200,6 @@ def _grouped_folds(groups: np.ndarray, k: int) -> List[Tuple[np.ndarray, np.ndar
     return list(GroupKFold(n_splits=k).split(np.zeros(len(groups)), groups=groups))
 
 
-def _oof(X, Y: np.ndarray, groups: np.ndarray, C: float, dense: bool, k: int) -> np.ndarray:
-    """Out-of-fold probabilities of :func:`_fit_block` by grouped k-fold."""
-    P = np.zeros(Y.shape)
-    for tr, te in _grouped_folds(groups, k):
-        coef, b = _fit_block(X[tr], Y[tr], C, dense)
-        P[te] = _sigmoid(_decision(X[te], coef, b))
-    return P
-
-
 Block = Tuple[object, bool, float]  # (features, dense, C)
 
 
@@ -219,29 +212,16 @@ def _block_proba(blocks_train: Sequence[Block], blocks_test: Sequence[object], Y
     return out / len(blocks_train)
 
 
-def _best_fbeta(y: np.ndarray, p: np.ndarray, beta: float = 1.0) -> float:
-    """The threshold on `p` (a midpoint between two scores) maximising F-beta of `y`.
-
-    The cuts and the midpoint are those of :func:`rhetorix.training.fit.best_threshold`
-    (its F1 choice is ``beta=1``); with no positive in `y`, the threshold flags nothing.
-    """
-    if not np.any(y):
-        return float(np.max(p, initial=0.0) + 1e-9)
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order].astype(np.float64)
-    last = np.flatnonzero(np.append(ps[1:] != ps[:-1], True))  # last index of each tie group
-    tp = np.cumsum(ys)[last]
-    fp = last + 1 - tp
-    fn = ys.sum() - tp
-    b2 = beta * beta
-    score = (1 + b2) * tp / np.maximum((1 + b2) * tp + b2 * fn + fp, 1e-12)
-    k = int(np.argmax(score))
-    nxt = ps[last[k] + 1] if last[k] + 1 < len(ps) else 0.0
-    return float((ps[last[k]] + nxt) / 2)
+def _oof(blocks: Sequence[Block], Y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Out-of-fold probabilities of :func:`_block_proba` by grouped :data:`FOLDS`-fold."""
+    P = np.zeros(Y.shape)
+    for tr, te in _grouped_folds(groups, FOLDS):
+        P[te] = _block_proba([(X[tr], d, c) for X, d, c in blocks], [X[te] for X, _, _ in blocks], Y[tr])
+    return P
 
 
 def _thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
-    return np.asarray([_best_fbeta(Y[:, j], P[:, j]) for j in range(Y.shape[1])])
+    return np.asarray([best_threshold(Y[:, j], P[:, j])[0] for j in range(Y.shape[1])])
 
 
 @dataclass
@@ -282,17 +262,11 @@ def _fast_sentence_block(data: TechniqueData, bundle) -> Tuple[object, Dict[str,
 
 def fast_features(data: TechniqueData, bundle_dir) -> Features:
     """The fast tier's sentence features and hashed token features (its tagger's, 2**17 buckets)."""
-    import scipy.sparse as sp
-
-    from ..cues.tagger import N_TEMPLATES
-
     bundle = load_bundle(bundle_dir)
     X, _ = _fast_sentence_block(data, bundle)
     batch, kinds = lexicon_kinds(data.texts, bundle.lexicon.automaton)
     n_buckets = 2**17
-    F = token_features(batch, kinds, n_buckets)
-    W = sp.csr_matrix((np.ones(F.size), F.ravel(), np.arange(0, F.size + 1, N_TEMPLATES)),
-                      shape=(len(batch.flat), n_buckets))
+    W = one_hot_rows(token_features(batch, kinds, n_buckets), n_buckets)
     return Features([(X, False, FAST_C)], W, words_dense=False, C_words=0.1)
 
 
@@ -328,10 +302,7 @@ def fit_heads(data: TechniqueData, features: Features, names: Sequence[str] = SH
     cols = [TECHNIQUES.index(n) for n in names]
     Y = data.labels[:, cols]
     t0 = time.time()
-    P = np.zeros(Y.shape)
-    for tr, te in _grouped_folds(data.groups, FOLDS):
-        P[te] = _block_proba([(X[tr], d, c) for X, d, c in features.blocks], [X[te] for X, _, _ in features.blocks],
-                             Y[tr])
+    P = _oof(features.blocks, Y, data.groups)
     th = _thresholds(Y, P)
     fitted = [_fit_block(X, Y, c, d) for X, d, c in features.blocks]
     coef, intercept = fitted[0]
@@ -341,27 +312,21 @@ def fit_heads(data: TechniqueData, features: Features, names: Sequence[str] = SH
     G = word_labels(batch, data.spans, word_names)
     sentence = np.repeat(np.arange(len(data.texts)), batch.lengths)
     token_groups = data.groups[sentence]
-    Pw = _oof(features.words, G, token_groups, features.C_words, features.words_dense, FOLDS)
+    Pw = _oof([(features.words, features.words_dense, features.C_words)], G, token_groups)
     word_th = []
     for j, n in enumerate(word_names):
         inside = data.labels[sentence, TECHNIQUES.index(n)] == 1  # words of sentences that have the technique
-        word_th.append(_best_fbeta(G[inside, j], Pw[inside, j], WORD_BETA))
+        word_th.append(best_threshold(G[inside, j], Pw[inside, j], beta=WORD_BETA)[0])
     wcoef, wintercept = _fit_block(features.words, G, features.C_words, features.words_dense)
     _log(verbose, f"techniques: word heads fitted ({time.time() - t0:.0f} s)")
     ngram = fitted[1] if len(fitted) > 1 else (None, None)
     heads = TechniqueHeads(tuple(names), coef, intercept, tuple(word_names), wcoef.T.copy(), wintercept,
                            np.asarray(word_th), ngram[0], ngram[1], features.featurizer)
-    pred = P >= th
-    f1 = {n: _f1(Y[:, j], pred[:, j]) for j, n in enumerate(names)}
+    f1 = {n: v["f1"] for n, v in _scores(Y, P >= th, names)["per_technique"].items()}
     info = {"rows": len(data.texts), "articles": len(set(data.groups.tolist())),
             "positives": {n: int(Y[:, j].sum()) for j, n in enumerate(names)},
             "out_of_fold_f1": f1, "C": [c for _, _, c in features.blocks], "C_words": features.C_words}
     return heads, {n: float(t) for n, t in zip(names, th)}, info
-
-
-def _f1(y: np.ndarray, pred: np.ndarray) -> float:
-    tp = int((pred & (y == 1)).sum())
-    return 2 * tp / max(int(pred.sum()) + int(y.sum()), 1)
 
 
 def _log(verbose: bool, msg: str) -> None:

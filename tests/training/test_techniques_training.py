@@ -12,6 +12,7 @@ import scipy.sparse as sp  # noqa: E402
 from rhetorix.cues.cue import TECHNIQUES, WORD_TECHNIQUES  # noqa: E402
 from rhetorix.text.tokens import TokenBatch  # noqa: E402
 from rhetorix.training import techniques as T  # noqa: E402
+from rhetorix.training.thresholds import best_threshold  # noqa: E402
 
 LL = TECHNIQUES.index("Loaded_Language")
 
@@ -60,11 +61,11 @@ def test_word_labels_mark_the_words_of_a_span():
     assert G[:, 1:].sum() == 0
 
 
-def test_best_fbeta_prefers_precision_with_a_small_beta():
+def test_best_threshold_prefers_precision_with_a_small_beta():
     y = np.array([1, 1, 0, 1, 0, 0, 0, 0])
     p = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
-    assert T._best_fbeta(y, p, 0.5) == pytest.approx(0.75)  # the top two only: P 1.0
-    assert T._best_fbeta(y, p, 2.0) < 0.65  # recall weighs more: take the third positive too
+    assert best_threshold(y, p, beta=0.5)[0] == pytest.approx(0.75)  # the top two only: P 1.0
+    assert best_threshold(y, p, beta=2.0)[0] < 0.65  # recall weighs more: take the third positive too
 
 
 def test_fit_heads_learn_a_planted_technique():
