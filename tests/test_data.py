@@ -187,3 +187,21 @@ def test_model_card_states_the_measured_precision_and_recall(repo_root):
         for tier, cell in (("fast", fast), ("accurate", accurate)):
             m = ours[tier][current][key]
             assert cell == f"{m['precision']:.2f} / {m['recall']:.2f}", (flag, text, tier)
+
+
+EXPERIMENT_REF = re.compile(r"experiments\.md[\s,:(]*((?:[A-Z]{1,2}\d+)(?:\s*(?:-|–|,|and)\s*[A-Z]{1,2}\d+)*)")
+
+
+def test_every_cited_experiment_has_a_row(repo_root):
+    """Each run that README, model card, code or tools cite as docs/experiments.md X is a row there."""
+    log = (repo_root / "docs" / "experiments.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| ([A-Z]{1,2}\d+) \|", log, flags=re.M))
+    files = [repo_root / "README.md", repo_root / "models" / "MODEL_CARD.md"]
+    files += sorted((repo_root / "rhetorix").rglob("*.py")) + sorted((repo_root / "tools").glob("*.py"))
+    cited = {}
+    for path in files:
+        for refs in EXPERIMENT_REF.findall(path.read_text(encoding="utf-8")):
+            for ref in re.findall(r"[A-Z]{1,2}\d+", refs):
+                cited.setdefault(ref, path.name)
+    assert len(cited) >= 8
+    assert {ref: name for ref, name in cited.items() if ref not in rows} == {}
