@@ -4,7 +4,7 @@
   attribution cue ("according to the World Bank", "Lavrov said") by a small
   rule over token flags.  The fast tier's heads count them as a feature (they
   were trained with it); the sources a user sees come from the learned span
-  finders (:mod:`rhetorix.cues.tagger`, the accurate tier's token head).
+  finders (:mod:`rhetorix.cues.tagger`, the accurate tier's tagger graph).
   The flags of a token (:func:`is_name_token`, :data:`NAME_JOINERS`,
   :data:`CLAUSE_OPENERS`) are functions of the token alone, so the cue finder
   computes them once per distinct token.

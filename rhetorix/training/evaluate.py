@@ -38,7 +38,7 @@ of the unattributed-causal flag are known, so its precision and recall are
 measured directly.
 
 ``sources`` measures the span finders of the shipped tiers (the fast tier's
-tagger, the accurate tier's token head) on PolNeAR dev: precision, recall and
+tagger, the accurate tier's tagger graph) on PolNeAR dev: precision, recall and
 F1 of Source and Cue spans, exact and overlap match, and the named-vs-vague
 accuracy of matched sources (:func:`rhetorix.training.spans.span_scores`).  The
 fast and fast-without-teacher attribution heads are measured with their
@@ -465,7 +465,7 @@ def _eval_sources(run: _Run) -> Dict[str, object]:
     out: Dict[str, object] = {
         "data": "PolNeAR dev: Source and Cue spans of the first annotator per article (the fast tier's "
                 "tagger is trained on PolNeAR train, our span sentences and the accurate tier's spans on "
-                "pool sentences; the accurate tier's token head on PolNeAR train)",
+                "pool sentences; the accurate tier's tagger graph on PolNeAR train and our span sentences)",
         "n": len(dev),
     }
     for name, model in _shipped_models(run).items():  # the shipped span finders, whatever `systems` says

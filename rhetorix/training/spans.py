@@ -232,7 +232,7 @@ def read_own_spans(path=None) -> List[Tuple[str, Tuple[Tuple[int, int, str], ...
     return out
 
 
-#: Pool sentences the accurate tier's token head labels for the fast tagger (of about 95,000).
+#: Pool sentences the accurate tier's tagger labels for the fast tagger (of about 95,000).
 TEACHER_SPAN_SENTENCES = 30_000
 
 
@@ -253,7 +253,7 @@ def label_pool_spans(root, bundle=None, n: int = TEACHER_SPAN_SENTENCES, seed: i
     dict of ndarray
         ``rows`` (the pool rows labelled, sorted), ``row``, ``start``, ``end``
         and ``kind`` (1 source, 2 cue) of every span, offsets into the
-        sentence, and ``teacher`` (the sha256 of the accurate model).
+        sentence, and ``teacher`` (the sha256 of the accurate graph that tagged them).
     """
     from ..bundle import bundle_path, load_bundle, sha256_file
     from ..tiers.accurate import AccurateModel
@@ -273,7 +273,7 @@ def label_pool_spans(root, bundle=None, n: int = TEACHER_SPAN_SENTENCES, seed: i
                 out["end"].append(sp.end)
                 out["kind"].append(TAG_KINDS.index(sp.kind))
     return {"rows": rows.astype(np.int32), **{k: np.asarray(v, dtype=np.int32) for k, v in out.items()},
-            "teacher": np.asarray(sha256_file(path / "model.onnx"))}
+            "teacher": np.asarray(sha256_file(path / (model.tag_graph or "model.onnx")))}
 
 
 def _pool_texts(labels, rows: np.ndarray, root) -> List[str]:
