@@ -1,12 +1,16 @@
-"""Build rhetorix/text/resources/common_words.txt: words news prints in lower case.
+"""Build rhetorix/text/resources/common_words.txt and name_words.txt from the distillation pool.
 
 A capitalised word that opens a sentence ("Traders said ...", "Currency
 traders said ...") is no evidence of a name when the word is common in lower
-case; :func:`rhetorix.cues.sources.source_kind` reads this list to tell
-"Traders" from "Merkel".  The list is derived from the distillation pool
-(``models/teacher_labels.npz``: BBC 2004-05, SemEval PTC, PolNeAR train, MPQA):
-every word of letters seen in lower case at least 5 times, one per line, sorted.
-No sentence is kept.
+case; :func:`rhetorix.cues.sources.source_kind` reads ``common_words.txt`` to
+tell "Traders" from "Merkel": every word of letters seen in lower case at least
+5 times.  Some of them are names all the same ("trump", "bush", "congress"):
+``name_words.txt`` lists the common words that the pool prints capitalised
+after a word, a digit or a comma (not where a sentence or a quotation opens)
+more often than in lower case, and a source of that one word is named ("Trump
+said ...").  Both are derived from the distillation pool
+(``models/teacher_labels.npz``: BBC 2004-05, SemEval PTC, PolNeAR train, MPQA),
+one word per line, sorted.  No sentence is kept.
 
     python tools/common_words.py [--corpora PATH]
 """
@@ -21,7 +25,7 @@ from pathlib import Path
 from rhetorix.training import corpora as C
 from rhetorix.training.distill import TeacherLabels, teacher_labels_path
 
-OUT = Path(__file__).resolve().parents[1] / "rhetorix" / "text" / "resources" / "common_words.txt"
+RESOURCES = Path(__file__).resolve().parents[1] / "rhetorix" / "text" / "resources"
 MIN_COUNT = 5
 
 
@@ -30,12 +34,18 @@ def main() -> None:
     ap.add_argument("--corpora")
     root = C.find_corpora(ap.parse_args().corpora)
     counts: Counter = Counter()
+    capitalised: Counter = Counter()
     for text in TeacherLabels.load(teacher_labels_path()).texts(root):
         counts.update(w for w in re.findall(r"(?<![A-Za-z])[a-z]+(?![A-Za-z])", text) if len(w) > 1)
+        capitalised.update(w.lower() for w in re.findall(r"(?<=[A-Za-z0-9,;)] )[A-Z][a-z]+(?![A-Za-z])", text))
     words = sorted(w for w, n in counts.items() if n >= MIN_COUNT)
-    OUT.write_text("# words seen in lower case at least 5 times in the distillation pool (tools/common_words.py)\n"
-                   + "\n".join(words) + "\n", encoding="utf-8")
-    print(f"{len(words):,} words -> {OUT}")
+    names = [w for w in words if capitalised[w] > counts[w]]
+    for name, listed, what in (
+            ("common_words.txt", words, "words seen in lower case at least 5 times"),
+            ("name_words.txt", names, "of those, the words printed capitalised (not opening a sentence) more often")):
+        (RESOURCES / name).write_text(f"# {what} in the distillation pool (tools/common_words.py)\n"
+                                      + "\n".join(listed) + "\n", encoding="utf-8")
+        print(f"{len(listed):,} words -> {RESOURCES / name}")
 
 
 if __name__ == "__main__":

@@ -177,12 +177,23 @@ _GENERIC_MORE = frozenset(
 _WORD = re.compile(r"[A-Za-z][\w'\u2019.-]*")
 
 
+def _word_list(name: str) -> FrozenSet[str]:
+    text = resources.files("rhetorix.text.resources").joinpath(name).read_text(encoding="utf-8")
+    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
 @functools.lru_cache(maxsize=1)
 def common_words() -> FrozenSet[str]:
     """Words news prints in lower case (``rhetorix/text/resources/common_words.txt``, made by
     tools/common_words.py from the distillation pool)."""
-    text = resources.files("rhetorix.text.resources").joinpath("common_words.txt").read_text(encoding="utf-8")
-    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+    return _word_list("common_words.txt")
+
+
+@functools.lru_cache(maxsize=1)
+def name_words() -> FrozenSet[str]:
+    """Common words that news prints capitalised more often than not: names ("trump", "bush",
+    "congress"; ``rhetorix/text/resources/name_words.txt``, made by tools/common_words.py)."""
+    return _word_list("name_words.txt")
 
 
 _DEMONYM_ENDINGS = ("an", "ese", "ish", "i", "ch")
@@ -204,6 +215,8 @@ def source_kind(source: str, extended: bool = True, sentence_initial: bool = Fal
     ("Currency traders", "Western diplomats", but "Merkel"), when it is a
     nationality before a lower-case noun ("Some African economists"), or when
     it follows "in" ("Economists in Budapest": a place, not who says so).
+    A source of one word that news capitalises more often than not stays
+    named where it opens the sentence ("Trump said ...", "Congress voted ...").
     ``extended=False`` is the rule that made PolNeAR's training labels
     (:func:`rhetorix.training.corpora.polnear_source_type`).
     """
@@ -219,7 +232,8 @@ def source_kind(source: str, extended: bool = True, sentence_initial: bool = Fal
         opens = first_word and k == 0
         if not w[0].isupper() or key in _GENERIC_CAPS or w.lower() in _FIRST_SECOND:
             continue
-        if extended and (key in _GENERIC_MORE or (opens and key in common_words()) or (
+        if extended and (key in _GENERIC_MORE or (opens and key in common_words() and not (
+                len(words) == 1 and key in name_words())) or (
                 key.endswith(_DEMONYM_ENDINGS) and k + 1 < len(words) and words[k + 1][0].islower())
                 or (k > 0 and lower[k - 1] == "in")):  # "officials in Brussels": a place, not who
             continue

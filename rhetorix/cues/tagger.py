@@ -378,10 +378,13 @@ def decode_spans(kinds: np.ndarray, probs: np.ndarray, starts: np.ndarray, ends:
     begins = (np.cumsum(lengths) - lengths).tolist()
     owner = np.repeat(np.arange(len(lengths)), lengths)[first].tolist()
     found: List[Tuple[int, int, int, int]] = []  # (text, first token, last token, kind), in order
+    text, text_tokens = -1, []  # the tokens of the text in hand, sliced once (a text may hold thousands of spans)
     for i, a, e, k in zip(owner, first.tolist(), last.tolist(), lab[first].tolist()):
         if k == 1:
             b0 = begins[i]
-            a, e = (x + b0 for x in trim_source(tokens[b0:b0 + int(lengths[i])], a - b0, e - b0))
+            if i != text:
+                text, text_tokens = i, tokens[b0:b0 + int(lengths[i])]
+            a, e = (x + b0 for x in trim_source(text_tokens, a - b0, e - b0))
             if a > e:
                 continue
         found.append((i, a, e, k))

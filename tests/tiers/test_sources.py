@@ -32,6 +32,7 @@ NAMED = [
     ("Lena Fox, chief economist at Northgate Capital, said rents would keep rising.", "Lena Fox", "named", "said"),
     ("Exports fell sharply because of the embargo, new customs data showed on Monday.", "new customs data",
      "vague", "showed"),
+    ("Congress said the tariffs caused the layoffs.", "Congress", "named", "said"),
 ]
 
 
