@@ -16,10 +16,10 @@ untrained and unused).
 ``--run foldK`` holds out grouped fold K of PolNeAR train (the teacher's folds,
 ``assign_folds``) and prints the span scores of the int8 model on it, decoded by the
 library's runtime (``AccurateModel.spans``, ``span_scores``), to ``OUT/foldK/heldout.json``.
-``--run final`` trains on all of PolNeAR train.  ``--ship BUNDLE`` exports ``OUT/final``'s
-model to int8 (:data:`FP32_LAYERS`), keeps what computes its ``tags`` output (``tags_graph``)
-and adds it to the accurate bundle as ``tagger.onnx`` (``add_tag_graph``): the bundle's
-sources and cues then come from it.
+``--run final`` trains on all of PolNeAR train.  ``--ship BUNDLE`` keeps what computes the
+``tags`` output of ``OUT/final``'s int8 graph (quantised as :data:`FP32_LAYERS` says;
+``tags_graph``) and adds it to the accurate bundle as ``tagger.onnx`` (``add_tag_graph``): the
+bundle's sources and cues then come from it.
 Needs the teacher extra.
 """
 
@@ -62,7 +62,6 @@ def main(argv=None) -> int:
         export_onnx,
         fetch_base,
         load_tokenizer,
-        load_trained,
         quantize,
         save_run,
         tags_graph,
@@ -73,11 +72,9 @@ def main(argv=None) -> int:
 
     if args.ship:
         final = load_bundle(args.out / "final" / "bundle")
-        model, cfg = load_trained(args.out / "final")
+        cfg = TeacherConfig.from_dict(json.loads((args.out / "final" / "config.json").read_text(encoding="utf-8")))
         with tempfile.TemporaryDirectory() as tmp:
-            fp32 = export_onnx(model, Path(tmp) / "model.fp32.onnx")
-            int8 = quantize(fp32, Path(tmp) / "model.int8.onnx", FP32_LAYERS)
-            graph = tags_graph(int8, Path(tmp) / "tagger.onnx")
+            graph = tags_graph(final.path / "model.onnx", Path(tmp) / "tagger.onnx")
             add_tag_graph(args.ship, graph, {
                 "trained_on": "PolNeAR train (all 28,765 sentences, Source and Cue spans of the first annotator "
                               "per article) and data/source_spans.txt (ours), tags only",

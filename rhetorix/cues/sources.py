@@ -232,8 +232,8 @@ def source_kind(source: str, extended: bool = True, sentence_initial: bool = Fal
         opens = first_word and k == 0
         if not w[0].isupper() or key in _GENERIC_CAPS or w.lower() in _FIRST_SECOND:
             continue
-        if extended and (key in _GENERIC_MORE or (opens and key in common_words() and not (
-                len(words) == 1 and key in name_words())) or (
+        common = opens and key in common_words() and not (len(words) == 1 and key in name_words())
+        if extended and (key in _GENERIC_MORE or common or (
                 key.endswith(_DEMONYM_ENDINGS) and k + 1 < len(words) and words[k + 1][0].islower())
                 or (k > 0 and lower[k - 1] == "in")):  # "officials in Brussels": a place, not who
             continue
